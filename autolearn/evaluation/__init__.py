@@ -1,0 +1,1 @@
+"""Resampling, metrics and fitting one configuration at one fidelity."""

@@ -1,0 +1,1 @@
+"""Conformance checks every optimizer, runner and storage must pass, as scikit-learn's estimator checks."""

@@ -1,0 +1,9 @@
+import pytest
+
+from autolearn.testing.optimizers import check_optimizer
+from autolearn.tune.optimizers import OPTIMIZERS, get_optimizer_class
+
+
+@pytest.mark.parametrize("name", ["random"])
+def test_optimizer_contract(name):
+    check_optimizer(get_optimizer_class(name))
