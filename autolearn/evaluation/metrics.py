@@ -7,8 +7,9 @@ follow the AutoML Benchmark: ROC AUC for binary, log loss for multiclass, RMSE f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm

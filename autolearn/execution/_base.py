@@ -8,7 +8,8 @@ and :mod:`autolearn.execution.dask` (a Dask cluster). Both run each trial throug
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from autolearn.execution.isolation import Completed
 from autolearn.records import TrialSpec

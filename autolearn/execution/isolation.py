@@ -18,9 +18,10 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import cloudpickle
 import psutil
@@ -74,7 +75,8 @@ def worker_threads() -> int:
     return int(os.environ.get("AUTOLEARN_THREADS", "1"))
 
 
-def _normalize(out: Any) -> Outcome:
+def normalize_outcome(out: Any) -> Outcome:
+    """Objectives may return a number, a tuple of numbers or an :class:`Outcome`."""
     if isinstance(out, Outcome):
         return out
     if isinstance(out, (int, float)):
@@ -109,7 +111,7 @@ def _worker_main(conn: Connection, threads: int) -> None:
                 cache.clear()
                 fn = cache[digest] = cloudpickle.loads(blob)
             with _address_space_limit(spec.limits.memory_mb):
-                outcome = _normalize(fn(spec))
+                outcome = normalize_outcome(fn(spec))
             message = ("ok", outcome, started, time.perf_counter() - t0)
         except MemoryError:
             message = ("memout", "MemoryError: " + traceback.format_exc(limit=3), started, time.perf_counter() - t0)

@@ -6,8 +6,9 @@ import hashlib
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import wait as wait_handles
-from typing import Any, Callable
+from typing import Any
 
 from autolearn.execution._base import Runner
 from autolearn.execution.isolation import Completed, IsolatedWorker, serialize

@@ -6,7 +6,8 @@ exploration.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 

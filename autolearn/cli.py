@@ -1,0 +1,160 @@
+"""The ``autolearn`` command: fit, predict, leaderboard, demo, and ``tune`` for studies driven from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _read_table(path: str, target: str | None) -> tuple[Any, Any]:
+    from autolearn.data import load_table
+
+    return load_table(path, target=target)
+
+
+def _estimator(task: str | None, args: argparse.Namespace) -> Any:
+    from autolearn import AutoClassifier, AutoRegressor
+
+    cls = AutoRegressor if task == "regression" else AutoClassifier
+    return cls(time_budget=args.time, max_trials=args.max_trials, n_jobs=args.n_jobs, seed=args.seed,
+               metric=args.metric, include=args.include, exclude=args.exclude, strategy=args.strategy,
+               ensemble=None if args.ensemble == "none" else args.ensemble, run_dir=args.run_dir,
+               verbose=0 if args.quiet else 1)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from autolearn.data.validation import infer_task
+
+    X, y = _read_table(args.data, args.target)
+    task = args.task or infer_task(y)
+    model = _estimator(task, args)
+    model.fit(X, y) if task == "regression" else model.fit(X, y, task=task)
+    _print_leaderboard(model, args.top)
+    out = Path(args.out)
+    model.save(out)
+    print(f"model saved to {out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from autolearn import load
+
+    model = load(args.model)
+    X, _ = _read_table(args.data, None)
+    target = getattr(model, "search_", None)
+    columns = list(target.schema.columns) if target is not None else list(X.columns)
+    X = X[[c for c in X.columns if c in columns]] if set(columns) <= set(X.columns) else X
+    if args.proba and hasattr(model, "predict_proba"):
+        frame = pd.DataFrame(model.predict_proba(X), columns=[f"proba_{c}" for c in model.classes_])
+    else:
+        frame = pd.DataFrame({"prediction": model.predict(X)})
+    frame.to_csv(args.out, index=False)
+    print(f"{len(frame)} predictions written to {args.out}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from autolearn import load
+
+    _print_leaderboard(load(args.model), args.top)
+    return 0
+
+
+def _print_leaderboard(model: Any, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    board = model.leaderboard().head(top)
+    table = Table(title="leaderboard")
+    for col in board.columns:
+        table.add_column(str(col))
+    for row in board.itertuples(index=False):
+        table.add_row(*[f"{v:.5g}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A real search on scikit-learn's breast-cancer data: leaderboard, test score, saved model."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from autolearn import AutoClassifier
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    model = AutoClassifier(time_budget=args.time, n_jobs=args.n_jobs, seed=0, verbose=1).fit(X_train, y_train)
+    _print_leaderboard(model, 10)
+    auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
+    print(f"test ROC AUC: {auc:.4f}   test accuracy: {model.score(X_test, y_test):.4f}   "
+          f"fit time: {model.fit_time_:.1f}s (budget {args.time:.0f}s)")
+    model.save(args.out)
+    print(f"model saved to {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autolearn", description="Automated machine learning under a time budget.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="search for a model on a CSV/Parquet/ARFF table")
+    fit.add_argument("data")
+    fit.add_argument("--target", required=True, help="name of the column to predict")
+    fit.add_argument("--task", choices=["binary", "multiclass", "regression"])
+    fit.add_argument("--time", type=float, default=60.0, help="time budget in seconds (default 60)")
+    fit.add_argument("--metric")
+    fit.add_argument("--out", default="model.pkl")
+    fit.add_argument("--max-trials", type=int)
+    fit.add_argument("--n-jobs", type=int, default=1)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--include", nargs="+")
+    fit.add_argument("--exclude", nargs="+")
+    fit.add_argument("--strategy", default="auto")
+    fit.add_argument("--ensemble", default="selection")
+    fit.add_argument("--run-dir")
+    fit.add_argument("--top", type=int, default=15, help="leaderboard rows to print")
+    fit.add_argument("--quiet", action="store_true")
+    fit.set_defaults(func=cmd_fit)
+
+    pred = sub.add_parser("predict", help="predict with a saved model")
+    pred.add_argument("model")
+    pred.add_argument("data")
+    pred.add_argument("--out", required=True)
+    pred.add_argument("--proba", action="store_true", help="write class probabilities")
+    pred.set_defaults(func=cmd_predict)
+
+    board = sub.add_parser("leaderboard", help="show a saved model's leaderboard")
+    board.add_argument("model")
+    board.add_argument("--top", type=int, default=20)
+    board.set_defaults(func=cmd_leaderboard)
+
+    demo = sub.add_parser("demo", help="a real search on a bundled scikit-learn dataset")
+    demo.add_argument("--time", type=float, default=30.0)
+    demo.add_argument("--n-jobs", type=int, default=2)
+    demo.add_argument("--out", default="demo-model.pkl")
+    demo.set_defaults(func=cmd_demo)
+
+    from autolearn.tune.cli import add_tune_parser
+
+    add_tune_parser(sub)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as exc:
+        print(f"autolearn: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def dump_json(obj: Any) -> None:
+    print(json.dumps(obj, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Fit one configuration at one fidelity and score it: the function every worker runs.
+
+The task data is written once per search (``save_task_data``) and read once per worker process, so a
+trial costs a pipe message, not a copy of the dataset.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from autolearn.data.schema import Schema
+from autolearn.evaluation.metrics import Metric
+from autolearn.evaluation.resampling import Split, subsample, validation_rows
+from autolearn.records import Outcome, TrialSpec
+
+REFIT = "refit"  # the TrialSpec.instance of a final fit on all training rows
+
+
+@dataclass
+class TaskData:
+    X: pd.DataFrame | sp.csr_matrix
+    y: np.ndarray  # encoded 0..K-1 for classification
+    task: str
+    schema: Schema
+    metric: Metric
+    n_classes: int
+    splits: list[Split]
+
+
+_cache: dict[str, tuple[float, TaskData]] = {}
+
+
+def save_task_data(data: TaskData, path: str | os.PathLike) -> str:
+    with open(path, "wb") as fh:
+        cloudpickle.dump(data, fh)  # cloudpickle: a user's metric may be a lambda
+    return os.fspath(path)
+
+
+def load_task_data(path: str) -> TaskData:
+    mtime = os.path.getmtime(path)
+    hit = _cache.get(path)
+    if hit is None or hit[0] != mtime:
+        with open(path, "rb") as fh:
+            _cache.clear()
+            _cache[path] = (mtime, cloudpickle.load(fh))
+    return _cache[path][1]
+
+
+def take(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+
+
+def predict(model: Any, X: Any, task: str, n_classes: int) -> np.ndarray:
+    """Class probabilities (n, K) for classification, values (n,) for regression."""
+    if task == "regression":
+        return np.asarray(model.predict(X), dtype=float).ravel()
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    if proba.ndim != 2 or proba.shape[1] != n_classes:
+        raise ValueError(f"predict_proba returned shape {proba.shape}, expected (n, {n_classes})")
+    return proba
+
+
+def _uses_rows_fidelity(config: dict, fidelity: str) -> bool:
+    if fidelity == "rows":
+        return True
+    if fidelity == "iterations":
+        return False
+    from autolearn.components import get
+
+    return get(config["model"]).fidelity is None
+
+
+class Evaluator:
+    """``Evaluator(path)(spec)``: the validation loss of ``spec.config`` at ``spec.budget``.
+
+    ``fidelity`` says what a budget below 1 shrinks: "rows" (a stratified subsample of each training
+    fold), "iterations" (boosting rounds, trees, epochs, for models that declare them) or "auto"
+    (iterations where the model has them, rows otherwise).
+    """
+
+    def __init__(self, data_path: str, fidelity: str = "auto") -> None:
+        if fidelity not in ("auto", "rows", "iterations"):
+            raise ValueError(f"fidelity must be 'auto', 'rows' or 'iterations', got {fidelity!r}")
+        self.data_path = data_path
+        self.fidelity = fidelity
+
+    def __call__(self, spec: TrialSpec) -> Outcome:
+        data = load_task_data(self.data_path)
+        if spec.instance == REFIT:
+            return self._refit(data, spec)
+        return self._validate(data, spec)
+
+    def _build(self, data: TaskData, spec: TrialSpec, n_rows: int, budget: float) -> Any:
+        from autolearn.pipeline import build_pipeline
+
+        return build_pipeline(dict(spec.config), task=data.task, schema=data.schema, seed=spec.seed,
+                              budget=budget, n_rows=n_rows)
+
+    def _validate(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        config = dict(spec.config)
+        by_rows = spec.budget < 1.0 and _uses_rows_fidelity(config, self.fidelity)
+        model_budget = 1.0 if by_rows else spec.budget
+        parts, fold_losses = [], []
+        fit_time = predict_time = 0.0
+        n_train = 0
+        for fold, (train, valid) in enumerate(data.splits):
+            if by_rows:
+                train = subsample(train, data.y, spec.budget, data.task, spec.seed + fold)
+            n_train = len(train)
+            model = self._build(data, spec, len(train), model_budget)
+            t0 = time.perf_counter()
+            model.fit(take(data.X, train), data.y[train])
+            t1 = time.perf_counter()
+            pred = predict(model, take(data.X, valid), data.task, data.n_classes)
+            predict_time += time.perf_counter() - t1
+            fit_time += t1 - t0
+            if not np.all(np.isfinite(pred)):
+                raise ValueError(f"the model predicted non-finite values on fold {fold}")
+            fold_losses.append(data.metric.loss(data.y[valid], pred))
+            parts.append(pred)
+        oof = np.concatenate(parts)
+        loss = data.metric.loss(data.y[validation_rows(data.splits)], oof)
+        if not np.isfinite(loss):
+            raise ValueError(f"the validation loss is not finite ({loss})")
+        n_valid = len(oof)
+        info = {
+            "model": config.get("model", ""),
+            "score": data.metric.score_from_loss(loss),
+            "fold_losses": [float(v) for v in fold_losses],
+            "fit_time": fit_time,
+            "predict_time_per_row": predict_time / max(n_valid, 1),
+            "n_train": n_train,
+            "fidelity": "rows" if by_rows else ("iterations" if spec.budget < 1.0 else "full"),
+        }
+        return Outcome(values=(float(loss),), info=info, artifacts=oof.astype(np.float32))
+
+    def _refit(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        rows = np.arange(len(data.y))
+        model = self._build(data, spec, len(rows), 1.0)
+        t0 = time.perf_counter()
+        model.fit(data.X, data.y)
+        return Outcome(values=(), info={"fit_time": time.perf_counter() - t0}, artifacts=model)
+
+
+def refit_time_estimate(info: dict, n_folds: int, holdout_fraction: float | None) -> float:
+    """Seconds a refit on all rows should take, from the validation fits' measured time."""
+    fit_time = float(info.get("fit_time", 0.0))
+    if holdout_fraction is not None:
+        return fit_time / (1.0 - holdout_fraction)
+    return fit_time / max(n_folds - 1, 1)

@@ -1,0 +1,140 @@
+"""Acquisition functions and the acquisition maximizer shared by the RF, GP and ParEGO optimizers.
+
+All scores are "higher is better" and all models predict *losses* (lower is better).
+
+The maximizer follows SMAC's "local and sorted random search": score a batch of random
+configurations, then hill-climb with one-exchange neighbourhoods from the best observed
+configurations and the best random ones. It works on whole arrays (one model call per step for
+every restart at once), because the model call, not the Python around it, must dominate the cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from scipy.special import erfcx, ndtr
+
+from autolearn.tune.optimizers._encoding import SpaceEncoder, keys
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+
+
+def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
+    """EI for minimization: E[max(best - xi - f, 0)] under f ~ N(mu, sigma^2)."""
+    sigma = np.maximum(sigma, 1e-12)
+    z = (best - xi - mu) / sigma
+    return sigma * (z * ndtr(z) + np.exp(-0.5 * z * z - _LOG_SQRT_2PI))
+
+
+def log_expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
+    """log EI, finite far from the incumbent where EI itself underflows to 0.
+
+    Plain EI is exactly 0 for most candidates once the model is confident, which turns the
+    acquisition surface flat and the local search blind (Ament et al. 2023, "Unexpected
+    improvements to expected improvement"). With h(z) = phi(z) + z Phi(z), EI = sigma h(z) and
+    for z < 0: h(z) = phi(z) (1 - |z| sqrt(pi/2) erfcx(|z|/sqrt 2)), evaluated without cancellation.
+    """
+    sigma = np.maximum(sigma, 1e-12)
+    z = (best - xi - mu) / sigma
+    out = np.empty_like(z)
+    hi = z > -1.0
+    zh = z[hi]
+    out[hi] = np.log(zh * ndtr(zh) + np.exp(-0.5 * zh * zh - _LOG_SQRT_2PI))
+    lo = ~hi
+    zl = z[lo]
+    mid = zl > -1e6
+    tail = np.empty_like(zl)
+    az = -zl[mid]
+    tail[mid] = -0.5 * az * az - _LOG_SQRT_2PI + np.log1p(-az * math.sqrt(math.pi / 2) * erfcx(az * _INV_SQRT_2))
+    az = -zl[~mid]  # asymptotic h(z) ~ phi(z) / z^2
+    tail[~mid] = -0.5 * az * az - _LOG_SQRT_2PI - 2.0 * np.log(az)
+    out[lo] = tail
+    return out + np.log(sigma)
+
+
+def lower_confidence_bound(mu: np.ndarray, sigma: np.ndarray, beta: float) -> np.ndarray:
+    """UCB for minimization, as a score: -(mu - beta * sigma)."""
+    return -(mu - beta * sigma)
+
+
+def make_score(
+    predict: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], kind: str, best: float, beta: float = 2.0
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Turn a model's ``predict(X) -> (mean, std)`` into an acquisition score on the same input."""
+    if kind not in ("log_ei", "ei", "ucb"):
+        raise ValueError(f"acquisition must be 'log_ei', 'ei' or 'ucb', got {kind!r}")
+
+    def score(X: np.ndarray) -> np.ndarray:
+        mu, sd = predict(X)
+        if kind == "log_ei":
+            return log_expected_improvement(mu, sd, best)
+        if kind == "ei":
+            return expected_improvement(mu, sd, best)
+        return lower_confidence_bound(mu, sd, beta)
+
+    return score
+
+
+def maximize(
+    score: Callable[[np.ndarray], np.ndarray],
+    encoder: SpaceEncoder,
+    rng: np.random.Generator,
+    *,
+    starts: np.ndarray | None = None,
+    exclude: Iterable[bytes] = (),
+    n_random: int = 500,
+    n_local: int = 10,
+    n_neighbours: int = 20,
+    max_steps: int = 12,
+) -> np.ndarray:
+    """The raw vector with the highest ``score`` found, never one in ``exclude``.
+
+    ``score`` maps raw ConfigSpace vectors (n, d) to (n,) scores. ``starts`` are extra local-search
+    seeds (the best observed configurations); the other half of the ``n_local`` seeds are the best
+    random candidates. Every step evaluates ``n_neighbours`` one-exchange neighbours of every
+    unconverged seed in a single ``score`` call and moves each seed to its best neighbour if that
+    improves; a seed stops when none does. ``exclude`` holds :func:`keys` of observed and pending
+    points, so parallel workers and re-asks never get a configuration already in flight.
+    """
+    pool_x = [encoder.sample(n_random, rng)]
+    pool_s = [score(pool_x[0])]
+    seeds = [pool_x[0][np.argsort(-pool_s[0], kind="stable")[: max(n_local - n_local // 2, 1)]]]
+    if starts is not None and len(starts):
+        seeds.insert(0, starts[: n_local // 2])
+    current = np.vstack(seeds)
+    current_s = score(current)
+    pool_x.append(current)
+    pool_s.append(current_s)
+    running = np.ones(len(current), dtype=bool)
+    for _ in range(max_steps):
+        idx = np.flatnonzero(running)
+        if not len(idx):
+            break
+        N, parent = encoder.neighbours(current[idx], n_neighbours, rng)
+        if not len(N):
+            break
+        s = score(N)
+        pool_x.append(N)
+        pool_s.append(s)
+        best_s = np.full(len(idx), -np.inf)
+        best_i = np.zeros(len(idx), dtype=int)
+        order = np.lexsort((-s, parent))  # by parent, best score first within each parent
+        first = order[np.r_[True, parent[order][1:] != parent[order][:-1]]]
+        best_s[parent[first]], best_i[parent[first]] = s[first], first
+        better = best_s > current_s[idx] + 1e-12 * np.maximum(1.0, np.abs(current_s[idx]))
+        moved = idx[better]
+        current[moved] = N[best_i[better]]
+        current_s[moved] = best_s[better]
+        running[idx[~better]] = False
+    X = np.vstack(pool_x)
+    S = np.concatenate(pool_s)
+    excluded = set(exclude)
+    for i in np.argsort(-S, kind="stable"):
+        if not np.isfinite(S[i]) and np.isfinite(S).any():
+            continue
+        if keys(X[i : i + 1])[0] not in excluded:
+            return X[i]
+    return encoder.sample(1, rng)[0]  # everything scored is taken: a tiny, exhausted space
