@@ -4,8 +4,19 @@
 >>> model = AutoClassifier(time_budget=60).fit(X, y)  # doctest: +SKIP
 """
 
-from autolearn.estimators import AutoClassifier, AutoRegressor, load
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 
 __all__ = ["AutoClassifier", "AutoRegressor", "__version__", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    # The estimators pull in the whole stack; workers and storage-only tools import autolearn without it.
+    if name in ("AutoClassifier", "AutoRegressor", "load"):
+        from autolearn import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'autolearn' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autolearn.data.schema import Schema
+from autolearn.ensemble import PredictionStore
 from autolearn.evaluation.evaluate import REFIT, Evaluator, TaskData, refit_time_estimate, save_task_data
 from autolearn.evaluation.metrics import Metric, get_metric
 from autolearn.evaluation.resampling import Resampling, make_splits, resolve_resampling, validation_rows
@@ -71,6 +72,13 @@ class SearchResult:
     fallback: bool = False
 
 
+def prediction_memory_mb() -> float:
+    """Memory for validation predictions kept for ensembling; the rest spills to disk."""
+    import psutil
+
+    return min(2048.0, 0.1 * psutil.virtual_memory().total / 2**20)
+
+
 def default_memory_limit(n_jobs: int) -> float:
     """MB per worker: three quarters of the machine's memory shared among the workers."""
     import psutil
@@ -114,6 +122,8 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
     splits = make_splits(y, task, plan, settings.seed)
     n_classes = int(y.max()) + 1 if task != "regression" else 0
     deadline = math.inf if settings.time_budget is None else start + settings.time_budget
+    # fit may overrun by max(5 %, 5 s); refits may use half of that before they are given up
+    refit_deadline = deadline + 0.5 * max(0.05 * (settings.time_budget or 0), 5.0)
     memory = settings.memory_limit or default_memory_limit(settings.n_jobs)
     per_trial = settings.per_trial_time_limit or (settings.time_budget / 10 if settings.time_budget else None)
     timings: dict[str, float] = {}
@@ -128,13 +138,13 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         storage = get_storage(settings.storage or run_dir / "history.sqlite")
         storage.create_study(STUDY, ("minimize",), {"task": task, "metric": metric.name}, load_if_exists=False)
         evaluator = Evaluator(data_path)
-        oof: dict[int, np.ndarray] = {}
+        store = PredictionStore(prediction_memory_mb(), run_dir / "predictions")
         records: dict[int, Completed] = {}
 
         def keep(done: Completed) -> None:
             records[done.spec.trial_id] = done
             if done.result.ok and done.spec.budget >= 1.0 and done.artifacts is not None:
-                oof[done.spec.trial_id] = done.artifacts
+                store.add(done.spec.trial_id, str(done.spec.config.get("model", "")), done.result.loss, done.artifacts)
 
         def reserve() -> float:
             return _reserve_seconds(records.values(), plan, settings, len(y))
@@ -151,18 +161,24 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             timings["search"] = time.monotonic() - start
             progress.set_phase("ensembling")
             y_valid = y[validation_rows(splits)]
-            weights = _ensemble_weights(oof, records, y_valid, metric, settings)
+            candidates, combiner = _choose_ensemble(store, records, y_valid, metric, settings)
             timings["ensemble"] = time.monotonic() - start - timings["search"]
             progress.set_phase("refitting")
-            members = _refit(weights, records, runner, evaluator, storage, deadline, memory, settings)
+            fitted = _refit(_member_weights(candidates, combiner), records, runner, evaluator, storage,
+                            refit_deadline, memory, settings)
+            model, members = (None, []) if not fitted else _final_model(
+                candidates, combiner, fitted, store, y_valid, metric, settings, n_classes)
         timings["refit"] = time.monotonic() - start - timings["search"] - timings["ensemble"]
         stored = storage.trials(STUDY)
         storage.close()
+        store.close()
 
-    fallback = not members
+    fallback = model is None
     if fallback:
-        members = [(1.0, _fallback_model(task, X, y), -1)]
-    model = _combine(members, task, n_classes)
+        from autolearn.ensemble import Ensemble
+
+        dummy = _fallback_model(task, X, y)
+        model, members = Ensemble([dummy], np.ones(1), task=task, n_classes=n_classes or None), [(1.0, dummy, -1)]
     return SearchResult(task, metric, schema, model, members, stored, plan, timings, fallback)
 
 
@@ -170,7 +186,7 @@ def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: in
     """Time to keep after the search: refitting the best few models (in parallel) plus a margin."""
     if settings.time_budget is None:
         return 0.0
-    margin = max(0.03 * settings.time_budget, 1.0)
+    margin = max(0.05 * settings.time_budget, 1.0)
     good = sorted((c for c in done if c.result.ok and c.spec.budget >= 1.0), key=lambda c: c.result.loss)
     holdout = plan.holdout_fraction if plan.kind == "holdout" else None
     top = good[: max(5, settings.n_jobs)]
@@ -179,30 +195,45 @@ def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: in
     return min(margin + refit, 0.4 * settings.time_budget)
 
 
-def _ensemble_weights(oof: dict[int, np.ndarray], records: dict[int, Completed], y_valid: np.ndarray,
-                      metric: Metric, settings: Settings) -> dict[int, float]:
-    """Trial id → weight; the single best model when ensembling is off or impossible."""
-    if not oof:
-        return {}
-    ranked = sorted(oof, key=lambda t: records[t].result.loss)
-    if settings.ensemble is None or len(ranked) == 1:
-        return {ranked[0]: 1.0}
-    from autolearn.ensemble.selection import ensemble_selection
+STACKING_METHODS = {"stacking": "ridge", "stacking-lasso": "lasso", "stacking-elasticnet": "elasticnet"}
 
-    candidates = ranked[:50]
-    weights = ensemble_selection([oof[t] for t in candidates], y_valid, metric, size=50, seed=settings.seed)
-    return {t: float(w) for t, w in zip(candidates, weights) if w > 0}
+
+def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_valid: np.ndarray, metric: Metric,
+                     settings: Settings) -> tuple[list[int], Any]:
+    """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone."""
+    candidates = [int(t) for t in store.candidates(n_best_per_family=10, n_best=50)]
+    if not candidates:
+        return [], np.empty(0)
+    if settings.ensemble is None or len(candidates) == 1:
+        return candidates[:1], np.ones(1)
+    predictions = [store.get(t) for t in candidates]
+    if settings.ensemble in STACKING_METHODS:
+        from autolearn.ensemble import fit_stacker
+
+        penalty = "bic" if settings.ensemble == "stacking-lasso" else "cv"
+        stacker = fit_stacker(predictions, y_valid, settings.task, method=STACKING_METHODS[settings.ensemble],
+                              penalty_selection=penalty, seed=settings.seed)
+        return candidates, stacker
+    from autolearn.ensemble import choose_under_latency
+
+    times = [float(records[t].result.info.get("predict_time_per_row", 0.0)) for t in candidates]
+    weights = choose_under_latency(predictions, y_valid, metric, times, infer_time_limit=settings.infer_time_limit,
+                                   max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed)
+    return candidates, weights
+
+
+def _member_weights(candidates: list[int], combiner: Any) -> dict[int, float]:
+    if isinstance(combiner, np.ndarray):
+        return {t: float(w) for t, w in zip(candidates, combiner) if w > 0}
+    return {candidates[i]: float(combiner.weights_[i]) for i in combiner.members}
 
 
 def _refit(weights: dict[int, float], records: dict[int, Completed], runner: Runner, evaluator: Evaluator,
-           storage: Storage, deadline: float, memory: float, settings: Settings) -> list[tuple[float, Any, int]]:
-    """Fit the chosen configurations on all rows, heaviest weight first; drop those that don't finish."""
-    if not weights:
-        return []
-    order = sorted(weights, key=lambda t: -weights[t])
+           storage: Storage, deadline: float, memory: float, settings: Settings) -> dict[int, Any]:
+    """Fit the chosen configurations on all rows, heaviest weight first; those that don't finish are left out."""
     specs = {}
-    for tid in order:
-        left = deadline - time.monotonic() - min(0.02 * (settings.time_budget or 0), 1.0)
+    for tid in sorted(weights, key=lambda t: -abs(weights[t])):
+        left = deadline - time.monotonic()
         if left <= 0.2:
             break
         parent = records[tid].spec
@@ -210,7 +241,7 @@ def _refit(weights: dict[int, float], records: dict[int, Completed], runner: Run
         spec = storage.add_trial(STUDY, suggestion, trial_seed(settings.seed, tid), Limits(left, memory))
         specs[spec.trial_id] = tid
         runner.submit(evaluator, spec)
-    fitted: list[tuple[float, Any, int]] = []
+    fitted: dict[int, Any] = {}
     while runner.running():
         left = deadline - time.monotonic()
         if left <= 0:
@@ -220,10 +251,32 @@ def _refit(weights: dict[int, float], records: dict[int, Completed], runner: Run
         for done in runner.wait(timeout=min(left, 1.0)):
             storage.set_result(STUDY, done.result)
             if done.result.status is Status.SUCCESS and done.artifacts is not None:
-                tid = specs[done.spec.trial_id]
-                fitted.append((weights[tid], done.artifacts, tid))
-    total = sum(w for w, _, _ in fitted)
-    return sorted(((w / total, m, t) for w, m, t in fitted), key=lambda m: -m[0])
+                fitted[specs[done.spec.trial_id]] = done.artifacts
+    return fitted
+
+
+def _final_model(candidates: list[int], combiner: Any, fitted: dict[int, Any], store: PredictionStore,
+                 y_valid: np.ndarray, metric: Metric, settings: Settings, n_classes: int) -> tuple[Any, list]:
+    """The ensemble over refitted members; when a stacked member failed to refit, selection over the rest."""
+    from autolearn.ensemble import Ensemble, ensemble_selection
+
+    task = settings.task
+    kwargs = {"task": task, "n_classes": n_classes or None}
+    weights = _member_weights(candidates, combiner)
+    if not isinstance(combiner, np.ndarray) and all(t in fitted for t in weights):
+        members = [fitted.get(t) for t in candidates]
+        return Ensemble(members, combiner, **kwargs), [(w, fitted[t], t) for t, w in weights.items()]
+    usable = [t for t in candidates if t in fitted]
+    if isinstance(combiner, np.ndarray) and all(t in fitted for t in weights):
+        w = np.array([weights.get(t, 0.0) for t in usable])
+    elif len(usable) == 1:
+        w = np.ones(1)
+    else:
+        w = ensemble_selection([store.get(t) for t in usable], y_valid, metric, size=50, seed=settings.seed)
+    w = w / w.sum()
+    model = Ensemble([fitted[t] for t in usable], w, **kwargs)
+    members = sorted(((float(wi), fitted[t], t) for t, wi in zip(usable, w) if wi > 0), key=lambda m: -m[0])
+    return model, members
 
 
 def _fallback_model(task: str, X: Any, y: np.ndarray) -> Any:
@@ -232,9 +285,3 @@ def _fallback_model(task: str, X: Any, y: np.ndarray) -> Any:
 
     model = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
     return model.fit(np.zeros((len(y), 1)), y)
-
-
-def _combine(members: list[tuple[float, Any, int]], task: str, n_classes: int) -> Any:
-    from autolearn.ensemble.ensemble import Ensemble
-
-    return Ensemble([m for _, m, _ in members], np.array([w for w, _, _ in members]))

@@ -8,9 +8,11 @@ model is adding one ``register(Component(...))`` call, never a class hierarchy.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import sklearn
 from ConfigSpace.hyperparameters import Hyperparameter
 
@@ -166,5 +168,4 @@ def sklearn_at_least(major: int, minor: int) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    # ConfigSpace hands out NumPy scalars; estimators and JSON want Python ones.
-    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+    return value.item() if isinstance(value, np.generic) else value

@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from autolearn.data.schema import Schema
 
 MISSING = "__missing__"  # the category missing values of a categorical column become
-DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
@@ -99,24 +99,27 @@ class ColumnKinds(TransformerMixin, BaseEstimator):
                 v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                 numeric[str(c)] = np.where(np.isfinite(v), v, np.nan)
             elif kind == "boolean":
-                levels = self.levels_[c]
-                numeric[str(c)] = np.array([levels.get(v, np.nan) if not _isna(v) else np.nan for v in s], dtype=float)
+                mapped = s.astype(object).map(self.levels_[c])  # unseen levels and missing → NaN
+                numeric[str(c)] = pd.to_numeric(mapped, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             elif kind == "datetime":
                 numeric.update(_datetime_features(s, str(c)))
             elif kind == "text":
                 for i, col in enumerate(self.text_[c].transform(s).T):
                     numeric[f"{c}__text{i}"] = col
             else:
-                missing = s.isna().to_numpy()
-                values = s.astype(object).to_numpy()
-                categorical[str(c)] = pd.Series(
-                    np.where(missing, MISSING, np.array([str(v) for v in values], dtype=object)),
-                    index=frame.index, dtype=object,
-                )
-        out = pd.DataFrame(numeric, index=frame.index)
-        for name, s in categorical.items():
-            out[name] = s
-        return out
+                categorical[str(c)] = _as_strings(s)
+        return pd.concat([pd.DataFrame(numeric, index=frame.index), pd.DataFrame(categorical, index=frame.index)],
+                         axis=1)
+
+
+def _as_strings(s: pd.Series) -> pd.Series:
+    """Categories as strings (uniform types for the encoders), missing values as their own category."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        labels = np.append(s.cat.categories.astype(str).to_numpy(dtype=object), MISSING)
+        return pd.Series(labels[s.cat.codes.to_numpy()], index=s.index, dtype=object)  # code -1 → MISSING
+    values = s.astype(str).to_numpy(dtype=object)
+    values[s.isna().to_numpy()] = MISSING
+    return pd.Series(values, index=s.index, dtype=object)
 
 
 def _isna(v: Any) -> bool:

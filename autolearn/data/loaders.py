@@ -23,7 +23,6 @@ from typing import Any
 import arff
 import numpy as np
 import pandas as pd
-from sklearn.datasets import fetch_openml
 
 from autolearn.data.validation import check_column
 
@@ -152,17 +151,22 @@ def _sniff_delimiter(path: Path) -> str:
     lines = [line for line in lines if line.strip()][:200]
     if not lines:
         return ","
-    best, best_score = None, (0.0, 0)
-    candidates = [(d, [len(row) for row in csv.reader(lines, delimiter=d)]) for d in _DELIMITERS]
-    candidates.append((r"\s+", [len(line.split()) for line in lines]))
-    for delimiter, counts in candidates:
-        fields, frequency = Counter(counts).most_common(1)[0]
-        score = (frequency / len(counts), fields)
-        if fields > 1 and counts[0] == fields and score[0] >= 0.9 and score > best_score:
+    best, best_score = ",", (0.0, 0)
+    for delimiter in _DELIMITERS:
+        score = _consistency([len(row) for row in csv.reader(lines, delimiter=delimiter)])
+        if score > best_score:
             best, best_score = delimiter, score
-        if best is not None and delimiter == r"\s+":
-            break  # whitespace only when no real delimiter fits
-    return best or ","
+    if best_score == (0.0, 0) and _consistency([len(line.split()) for line in lines]) > best_score:
+        return r"\s+"  # whitespace-aligned columns, only when no real delimiter fits
+    return best
+
+
+def _consistency(counts: list[int]) -> tuple[float, int]:
+    """(share of lines with the usual field count, that count), or (0, 0) when the split does not fit:
+    one field, a header that disagrees, or fewer than 90% of lines agreeing."""
+    fields, frequency = Counter(counts).most_common(1)[0]
+    share = frequency / len(counts)
+    return (share, fields) if fields > 1 and counts[0] == fields and share >= 0.9 else (0.0, 0)
 
 
 def read_csv(path: str | os.PathLike, **kw: Any) -> pd.DataFrame:
@@ -283,6 +287,8 @@ def fetch_openml_table(data_id: int, target: str | None = None, **kw: Any) -> tu
     reserved = [k for k in _OPENML_RESERVED if k in kw]
     if reserved:
         raise TypeError(f"load_table sets {', '.join(reserved)} itself; pass target=... to choose the label column")
+    from sklearn.datasets import fetch_openml  # imported here: heavy, and only needed for OpenML
+
     bunch = fetch_openml(data_id=int(data_id), as_frame=True, **kw)
     frame, defaults = bunch.frame, list(bunch.target_names or [])
     if target is None and len(defaults) > 1:

@@ -30,10 +30,15 @@ MAX_CLASS_FRACTION = 0.05
 # --------------------------------------------------------------------------- message helpers
 
 
+def _repr(value: Any) -> str:
+    """repr without NumPy's wrapper (``1.5``, not ``np.float64(1.5)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _names(values: Iterable[Any], limit: int = 20) -> str:
     """``'a', 'b', 'c'`` with a tail count, so long column lists stay readable."""
     values = list(values)
-    shown = ", ".join(repr(v) for v in values[:limit])
+    shown = ", ".join(_repr(v) for v in values[:limit])
     return shown + (f", ... ({len(values) - limit} more)" if len(values) > limit else "")
 
 
@@ -128,10 +133,14 @@ def _check_shape(n_rows: int, n_cols: int) -> None:
         raise ValueError(f"X is empty: {n_rows} rows and {n_cols} columns; at least 1 of each is needed")
 
 
+def _check_n_columns(n_columns: int, schema: Schema | None) -> None:
+    if schema is not None and n_columns != schema.n_features:
+        raise ValueError(f"X has {n_columns} columns but {schema.n_features} were expected (as seen at fit time)")
+
+
 def _check_sparse(X: Any, schema: Schema | None) -> sp.csr_matrix:
     _check_shape(*X.shape)
-    if schema is not None and X.shape[1] != schema.n_features:
-        raise ValueError(f"X has {X.shape[1]} columns but {schema.n_features} were expected (as seen at fit time)")
+    _check_n_columns(X.shape[1], schema)
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) or np.issubdtype(X.dtype, np.complexfloating):
         raise TypeError(f"sparse X must hold real numbers; got dtype {X.dtype}")
     X = sp.csr_matrix(X, dtype=np.float64, copy=True)
@@ -170,14 +179,9 @@ def _array_to_frame(array: np.ndarray, schema: Schema | None) -> pd.DataFrame:
     if array.dtype.kind in "cmV":
         raise TypeError(f"X has unsupported dtype {array.dtype}; expected numbers, booleans, strings or datetimes")
     _check_shape(*array.shape)
-    if schema is not None:
-        if array.shape[1] != schema.n_features:
-            raise ValueError(
-                f"X has {array.shape[1]} columns but {schema.n_features} were expected (as seen at fit time)"
-            )
-        columns = list(schema.columns)  # an array carries no names: columns are matched by position
-    else:
-        columns = [f"x{i}" for i in range(array.shape[1])]
+    _check_n_columns(array.shape[1], schema)
+    # an array carries no names: at predict time its columns are matched to the schema by position
+    columns = list(schema.columns) if schema is not None else [f"x{i}" for i in range(array.shape[1])]
     if array.dtype.kind in "US":
         array = array.astype(object)
     frame = pd.DataFrame(array, columns=columns)
@@ -413,9 +417,9 @@ def check_y(y: Any, task: str | None = None) -> tuple[np.ndarray, str, np.ndarra
 
     Examples
     --------
-    >>> y, task, classes = check_y(["no", "yes", "no"])
+    >>> y, task, classes = check_y(["no", "yes", "no", "yes"])
     >>> y.tolist(), task, classes.tolist()
-    ([0, 1, 0], 'binary', ['no', 'yes'])
+    ([0, 1, 0, 1], 'binary', ['no', 'yes'])
     """
     requested = _resolve_task(task)
     array = _as_1d(y)
@@ -428,17 +432,17 @@ def check_y(y: Any, task: str | None = None) -> tuple[np.ndarray, str, np.ndarra
         resolved = "multiclass"
     if resolved == "regression":
         if kind != "number":
-            raise ValueError(f"task 'regression' needs numeric y; got {kind} values such as {array[0]!r}")
+            raise ValueError(f"task 'regression' needs numeric y; got {kind} values such as {_repr(array[0])}")
         return array.astype(np.float64), "regression", None
     if requested is not None and _non_integer(array):
         example = array[array != np.round(array)][0]
         raise ValueError(
-            f"task {requested!r} needs class labels, but y has non-integer numbers such as {example!r}; "
+            f"task {requested!r} needs class labels, but y has non-integer numbers such as {_repr(example)}; "
             "use task='regression' or convert the labels"
         )
     classes, encoded = np.unique(array, return_inverse=True)
     if len(classes) < 2:
-        raise ValueError(f"y has a single class {classes[0]!r}; classification needs at least 2")
+        raise ValueError(f"y has a single class {_repr(classes[0])}; classification needs at least 2")
     if requested is None or requested == "classification":
         resolved = "binary" if len(classes) == 2 else "multiclass"
     elif resolved == "binary" and len(classes) != 2:
@@ -447,8 +451,9 @@ def check_y(y: Any, task: str | None = None) -> tuple[np.ndarray, str, np.ndarra
     rare = classes[counts < 2]
     if len(rare):
         warnings.warn(
-            f"class(es) {_names(rare.tolist(), 10)} have a single sample; stratified resampling cannot place "
-            "them in every fold",
+            f"{'class' if len(rare) == 1 else 'classes'} {_names(rare.tolist(), 10)} "
+            f"{'has' if len(rare) == 1 else 'have'} a single sample; stratified resampling cannot put "
+            f"{'it' if len(rare) == 1 else 'them'} in every fold",
             UserWarning,
             stacklevel=2,
         )

@@ -16,7 +16,8 @@ the same small interface: ``lambda_max``, ``path``, ``subset``, ``mean_loss``, `
   (see stacking.py for why), solved with L-BFGS-B. The L1 term is made smooth by the same split
   ``u = u⁺ - u⁻`` with bounds ``u± >= 0``; bounds also give non-negative member weights, a constraint
   scikit-learn's ``LogisticRegression`` cannot express. L-BFGS-B's projection puts inactive coefficients
-  exactly on the bound, so the lasso's zeros are exact zeros here too.
+  on the bound, so the lasso's zeros are zeros here too (up to the solver's tolerance: what is left below
+  1e-6 on the standardized scale is set to 0). Checked against LogisticRegression in the tests.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Ridge
 
 _RIDGE_PROXY = 1e-3  # l1_ratio used to place lambda_max for a pure ridge path (as glmnet does)
+_ZERO = 1e-6  # |coefficient| below this after an L1 fit is solver noise, not a selected member
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,18 @@ def _shrinkage_dof(eigenvalues: np.ndarray, ridge: float) -> float:
 class SquaredLoss:
     """Least squares on columns ``X`` (already standardized) with per-column non-negativity ``nonneg``."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, nonneg: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, y: np.ndarray, nonneg: np.ndarray, n_members: int) -> None:
         self.X, self.y, self.nonneg = X, np.asarray(y, dtype=np.float64), np.asarray(nonneg, dtype=bool)
         self.n, self.p = X.shape
+        self.K = n_members  # the first K columns are members, the rest passed-through features
 
     def subset(self, rows: np.ndarray) -> SquaredLoss:
-        return SquaredLoss(self.X[rows], self.y[rows], self.nonneg)
+        return SquaredLoss(self.X[rows], self.y[rows], self.nonneg, self.K)
+
+    def select(self, members: np.ndarray) -> SquaredLoss:
+        """The same problem over some members only (passed-through columns kept)."""
+        columns = np.r_[members, np.arange(self.K, self.p)].astype(np.intp)
+        return SquaredLoss(self.X[:, columns], self.y, self.nonneg[columns], len(members))
 
     def lambda_max(self, l1_ratio: float) -> float:
         """The smallest penalty with all coefficients zero (for ridge: with the l1_ratio proxy)."""
@@ -81,7 +89,8 @@ class SquaredLoss:
                 warnings.simplefilter("ignore", ConvergenceWarning)  # tiny penalties on collinear members
                 model.fit(design, self.y)
             coef = np.array(model.coef_[: self.p], dtype=np.float64)
-            coef[free] -= model.coef_[self.p:] if design is not self.X else 0.0
+            if design is not self.X:
+                coef[free] -= model.coef_[self.p:]
             points.append(PathPoint(float(lam), l1_ratio, np.array([float(model.intercept_)]), coef))
         return points
 
@@ -124,6 +133,10 @@ class SoftmaxPooling:
 
     def subset(self, rows: np.ndarray) -> SoftmaxPooling:
         return SoftmaxPooling(self.F[:, rows], self.Xp[rows], self.y[rows], self.nonneg)
+
+    def select(self, members: np.ndarray) -> SoftmaxPooling:
+        """The same problem over some members only (passed-through columns kept)."""
+        return SoftmaxPooling(self.F[members], self.Xp, self.y, self.nonneg)
 
     # -- model -----------------------------------------------------------------------------------
     def logits(self, intercept: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -176,6 +189,8 @@ class SoftmaxPooling:
                               options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8})
             theta = result.x
             coef = theta[C: C + P] - theta[C + P:] if split else theta[C:].copy()
+            if split:  # what L-BFGS-B leaves of a zero at its tolerance (units: standardized features)
+                coef[np.abs(coef) < _ZERO] = 0.0
             points.append(PathPoint(float(lam), l1_ratio, theta[:C].copy(), coef))
         return points
 

@@ -125,17 +125,17 @@ class PredictionStore:
         """Trial ids, best (lowest loss) first: at most ``n_best_per_family`` per family, then the
         ``n_best`` best of those. Capping per family first keeps the library diverse."""
         with self._lock:
-            ranked = sorted(self._entries, key=lambda t: self._entries[t].key)
+            ranked = sorted(self._entries.values(), key=lambda e: e.key)
         if n_best_per_family is not None:
             seen: dict[str, int] = {}
             kept = []
-            for t in ranked:
-                family = self._entries[t].family
-                if seen.get(family, 0) < n_best_per_family:
-                    seen[family] = seen.get(family, 0) + 1
-                    kept.append(t)
+            for entry in ranked:
+                if seen.get(entry.family, 0) < n_best_per_family:
+                    seen[entry.family] = seen.get(entry.family, 0) + 1
+                    kept.append(entry)
             ranked = kept
-        return ranked if n_best is None else ranked[:n_best]
+        ids = [entry.trial_id for entry in ranked]
+        return ids if n_best is None else ids[:n_best]
 
     def drop(self, trial_id: Hashable) -> None:
         """Forget a trial (and delete its spill file); freed memory goes to the best spilled ones."""

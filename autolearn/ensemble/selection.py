@@ -159,6 +159,9 @@ def _greedy(
     """Integer selection counts (over all predictions) of the best prefix of one greedy run."""
     running = np.zeros(preds[0].shape, dtype=np.float64)
     buffer = np.empty_like(running)
+    # Averages of float32 probabilities (the prediction store's) are off 1 by ~1e-7, which scikit-learn's
+    # float64 log_loss check rejects: renormalizing the rows is exact and costs one more pass.
+    probabilities = running.ndim == 2 and running.shape[1] > 1
     members: set[int] = set()
     spent = 0.0
     picks: list[int] = []
@@ -174,7 +177,10 @@ def _greedy(
 
     def loss_with(i: int) -> float:
         np.add(running, preds[i], out=buffer)
-        buffer *= 1.0 / (len(picks) + 1)
+        if probabilities:
+            np.divide(buffer, buffer.sum(axis=1, keepdims=True), out=buffer)
+        else:
+            np.multiply(buffer, 1.0 / (len(picks) + 1), out=buffer)
         value = metric.loss(y, buffer)
         return value if math.isfinite(value) else math.inf
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn import metrics as skm
 
-TASKS = ("binary", "multiclass", "regression")
+from autolearn.data.validation import TASKS
+
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
 
@@ -51,15 +53,27 @@ def _adapt(prediction: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _roc_auc(y, p):
+    # Ensemble selection scores thousands of candidate averages: the binary case by ranks is ~20x
+    # faster than scikit-learn's input checking, with the same value (ties get average ranks).
     p = np.asarray(p)
     if p.ndim == 2 and p.shape[1] == 2:
-        return skm.roc_auc_score(y, p[:, 1])
+        y = np.asarray(y)
+        pos = y == 1
+        n_pos = int(pos.sum())
+        n_neg = len(y) - n_pos
+        if n_pos == 0 or n_neg == 0:
+            raise ValueError("ROC AUC needs both classes in y_true")
+        ranks = rankdata(p[:, 1])
+        return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
     return skm.roc_auc_score(y, p, multi_class="ovr", labels=np.arange(p.shape[1]))
 
 
 def _log_loss(y, p):
-    p = np.asarray(p)
-    return skm.log_loss(y, np.clip(p, 1e-15, 1.0), labels=np.arange(p.shape[1]))
+    """Multiclass log loss on encoded labels; rows renormalized and clipped as scikit-learn does."""
+    p = np.asarray(p, dtype=float)
+    p = p / p.sum(axis=1, keepdims=True)
+    picked = p[np.arange(len(p)), np.asarray(y, dtype=int)]
+    return float(-np.mean(np.log(np.clip(picked, np.finfo(float).eps, 1.0))))
 
 
 def _rmse(y, p):

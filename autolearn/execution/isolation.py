@@ -29,7 +29,9 @@ import psutil
 from autolearn.records import Outcome, Status, TrialResult, TrialSpec
 
 MEMORY_POLL_SECONDS = 0.05
-_PRELOAD = ["numpy", "pandas", "scipy.sparse", "sklearn", "lightgbm", "autolearn.execution.isolation"]
+STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to import its libraries under load
+_PRELOAD = ["numpy", "pandas", "scipy.sparse", "sklearn", "lightgbm", "autolearn.execution.isolation",
+            "autolearn.evaluation.evaluate", "autolearn.pipeline"]
 
 
 def _context() -> mp.context.BaseContext:
@@ -101,6 +103,7 @@ def _worker_main(conn: Connection, threads: int) -> None:
     while True:
         try:
             digest, blob, spec = conn.recv()
+            conn.send(("started",))  # the trial's clock starts now, not while the worker was starting
         except (EOFError, OSError):
             return
         started = time.time()
@@ -156,11 +159,16 @@ class IsolatedWorker:
         self._conn: Connection | None = None
         self.spec: TrialSpec | None = None
         self._deadline = float("inf")
+        self._acknowledged = False
         self._submitted = 0.0
         self._peak_rss = 0.0
         self._next_poll = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the process ahead of the first trial, so its start-up is not charged to a trial."""
+        self._ensure_started()
+
     def _ensure_started(self) -> None:
         if self._proc is not None and self._proc.is_alive():
             return
@@ -213,8 +221,8 @@ class IsolatedWorker:
         self._submitted = time.time()
         self._peak_rss = 0.0
         self._next_poll = 0.0
-        limit = spec.limits.wall_time
-        self._deadline = time.monotonic() + limit if limit else float("inf")
+        self._deadline = time.monotonic() + STARTUP_TIMEOUT  # until the worker acknowledges the trial
+        self._acknowledged = False
         assert self._conn is not None
         self._conn.send((digest, blob, spec))
 
@@ -234,8 +242,14 @@ class IsolatedWorker:
         spec = self.spec
         assert self._conn is not None and self._proc is not None
         try:
-            if self._conn.poll():
-                return self._finish(self._conn.recv())
+            while self._conn.poll():
+                message = self._conn.recv()
+                if message[0] != "started":
+                    return self._finish(message)
+                self._acknowledged = True
+                self._submitted = time.time()
+                limit = spec.limits.wall_time
+                self._deadline = time.monotonic() + limit if limit else float("inf")
         except (EOFError, OSError, ConnectionError):
             pass
         if not self._proc.is_alive():
@@ -244,6 +258,8 @@ class IsolatedWorker:
             return self._fail(Status.CRASHED, f"worker process died: {reason}")
         now = time.monotonic()
         if now >= self._deadline:
+            if not self._acknowledged:
+                return self._fail(Status.CRASHED, f"the worker did not start within {STARTUP_TIMEOUT:.0f} s")
             return self._fail(Status.TIMEOUT, f"exceeded the per-trial time limit of {spec.limits.wall_time:.1f} s")
         if spec.limits.memory_mb and now >= self._next_poll:
             self._next_poll = now + MEMORY_POLL_SECONDS

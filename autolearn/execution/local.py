@@ -16,13 +16,16 @@ from autolearn.records import Status, TrialResult, TrialSpec
 
 
 class LocalRunner(Runner):
-    def __init__(self, n_workers: int = 1, threads_per_worker: int | None = None) -> None:
+    def __init__(self, n_workers: int = 1, threads_per_worker: int | None = None, prestart: bool = True) -> None:
         if n_workers < 1:
             raise ValueError(f"n_workers must be at least 1, got {n_workers}")
         self.n_workers = n_workers
         cores = os.cpu_count() or 1
         threads = threads_per_worker or max(cores // n_workers, 1)
         self._workers = [IsolatedWorker(f"worker-{i}", threads) for i in range(n_workers)]
+        if prestart:  # start-up overlaps with whatever the caller does before the first trial
+            for worker in self._workers:
+                worker.start()
         self._queue: deque[tuple[str, bytes, TrialSpec]] = deque()
         self._blobs: dict[int, tuple[str, bytes]] = {}
 

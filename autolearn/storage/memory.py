@@ -62,6 +62,13 @@ def copy_plain(obj: Any) -> Any:
     return obj
 
 
+def check_name(name: str) -> str:
+    """Study names are keys in a unique column of at most 512 characters on every backend."""
+    if not isinstance(name, str) or not 0 < len(name) <= 512:
+        raise ValueError(f"a study name must be a non-empty string of at most 512 characters, got {name!r:.80}")
+    return name
+
+
 def check_directions(directions: Iterable[str] | str) -> tuple[str, ...]:
     """Validated directions; a bare string is one objective (``tuple("minimize")`` would be 8 letters)."""
     dirs = (directions,) if isinstance(directions, str) else tuple(directions)
@@ -146,14 +153,13 @@ class InMemoryStorage(Storage):
     def create_study(
         self, name: str, directions: tuple[str, ...], meta: dict[str, Any] | None = None, load_if_exists: bool = False
     ) -> StudyInfo:
-        dirs = check_directions(directions)
-        clean_meta = plain(meta or {}, "meta")
+        name, dirs, clean_meta = check_name(name), check_directions(directions), plain(meta or {}, "meta")
         with self._lock:
             if name in self._studies:
                 if not load_if_exists:
                     raise StudyExistsError(f"study {name!r} already exists; pass load_if_exists=True to resume it")
                 return check_loaded(self.get_study(name), dirs)
-            self._studies[name] = StudyInfo(str(name), dirs, clean_meta)
+            self._studies[name] = StudyInfo(name, dirs, clean_meta)
             self._trials[name] = []
             return self.get_study(name)
 

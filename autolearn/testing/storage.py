@@ -95,11 +95,14 @@ def check_study_exists(factory: Factory) -> None:
     assert storage.study_names() == ["s"]
 
 
-def check_invalid_directions(factory: Factory) -> None:
+def check_invalid_study(factory: Factory) -> None:
     storage = factory()
     for bad in [(), ("min",), ("minimize", "up")]:
-        _raises(ValueError, lambda bad=bad: storage.create_study("bad", bad))
+        _raises(ValueError, lambda bad=bad: storage.create_study("bad", bad), "directions")
+    for name in ["", None, 3, "x" * 513]:
+        _raises(ValueError, lambda name=name: storage.create_study(name, ("minimize",)), "name")
     assert storage.study_names() == []
+    assert storage.create_study("maximize", "maximize").directions == ("maximize",), "a bare string is one objective"
 
 
 def check_study_not_found(factory: Factory) -> None:
@@ -181,6 +184,7 @@ def check_result_once(factory: Factory) -> None:
     assert storage.trials("s")[0].result.values == (1.0,), "a refused second result must not change the first"
     _raises(KeyError, lambda: storage.set_result("s", _result(99)), "99")
     _raises(KeyError, lambda: storage.set_result("s", _result(-1)))
+    _raises(KeyError, lambda: storage.set_result("s", _result(2**40)))
 
 
 def check_order_and_running(factory: Factory) -> None:
@@ -275,7 +279,7 @@ def check_close(factory: Factory) -> None:
 
 
 CHECKS: tuple[Callable[[Factory], None], ...] = (
-    check_empty, check_create_and_get_study, check_study_exists, check_invalid_directions, check_study_not_found,
+    check_empty, check_create_and_get_study, check_study_exists, check_invalid_study, check_study_not_found,
     check_update_meta, check_trial_ids, check_spec_round_trip, check_result_round_trip, check_result_once,
     check_order_and_running, check_records_are_copies, check_numpy_scalars, check_unstorable_values,
     check_threads, check_close,

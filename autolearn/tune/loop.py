@@ -45,6 +45,8 @@ def run_search(
     pending: dict[int, TrialSpec] = {}
     finished = 0
     counter = len(storage.trials(study))  # seeds continue, not repeat, when a study resumes
+    if budget.time_budget is not None:
+        optimizer.time_left = budget.remaining
 
     def record(done: Completed) -> None:
         nonlocal finished

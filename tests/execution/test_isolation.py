@@ -34,7 +34,7 @@ def misbehave(spec):
     return Outcome((spec.config.get("value", 1.0),), {"pid": os.getpid()}, artifacts=np.arange(3))
 
 
-LIMITS = Limits(wall_time=3.0, memory_mb=600)
+LIMITS = Limits(wall_time=60.0, memory_mb=600)  # generous: a loaded machine allocates slowly
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def worker():
         ("segfault", Status.CRASHED, "SIGSEGV"),
         ("abort", Status.CRASHED, "SIGABRT"),
         ("exit", Status.CRASHED, "exit code 3"),
-        ("hang", Status.TIMEOUT, "time limit of 3.0 s"),
+        ("hang", Status.TIMEOUT, "time limit of 2.0 s"),
         ("memory", Status.MEMOUT, "memory limit of 600 MB"),
         ("reserve", Status.MEMOUT, "MemoryError"),
         ("raise", Status.FAILED, "objective failed on purpose"),
@@ -58,7 +58,8 @@ def worker():
     ],
 )
 def test_failure_is_recorded_with_reason(worker, kind, status, reason):
-    done = worker.run(misbehave, TrialSpec(1, {"kind": kind}, limits=LIMITS))
+    limits = Limits(2.0, LIMITS.memory_mb) if kind == "hang" else LIMITS
+    done = worker.run(misbehave, TrialSpec(1, {"kind": kind}, limits=limits))
     assert done.result.status is status
     assert reason in done.result.error
     # the worker serves the next trial after any failure

@@ -5,23 +5,24 @@ imputed features. Concept variation (Vilalta, 1999) compares each point with its
 needs distances, so it runs on a smaller prefix of the sample and, instead of weighing every pair,
 only its ``NEIGHBOURS`` nearest neighbours (the far ones carry almost no weight anyway). Data
 inconsistency needs exact duplicates, which a sample would mostly miss, so it hashes the full data
-when that is affordable (in ``warm_up``, outside the timing pilot).
+when that is affordable (in ``warm_up``, outside the timing pilot), and the sample beyond.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
 from autolearn.meta.metafeatures._base import NAN, Deadline, Group
 from autolearn.meta.metafeatures._data import Dataset, Table
-from autolearn.meta.metafeatures._simple import FULL_SCAN_CELLS
 
 CONCEPT_ROWS = 2_000
 NEIGHBOURS = 10
 ALPHA = 2.0  # Vilalta's weight steepness
 MAX_PAIRS = 2_000  # class pairs for F2 (a random subset beyond this)
+FULL_HASH_CELLS = 10_000_000  # data inconsistency hashes the full data up to this size (~0.5 s)
 
 NAMES = (
     "fisher_ratio_max",
@@ -53,10 +54,9 @@ def fisher_ratios(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     A feature whose classes do not spread at all but whose means differ separates perfectly: +inf.
     """
     counts = np.bincount(y, minlength=k).astype(float)
-    onehot = np.zeros((len(y), k))
-    onehot[np.arange(len(y)), y] = 1.0
+    members = sparse.csr_matrix((np.ones(len(y)), (y, np.arange(len(y)))), shape=(k, len(y)))  # sparse: k may be large
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (onehot.T @ x) / counts[:, None]
+        means = (members @ x) / counts[:, None]
     means = np.nan_to_num(means)  # classes absent from the sample weigh nothing anyway
     between = (counts[:, None] * (means - x.mean(axis=0)) ** 2).sum(axis=0)
     within = ((x - means[y]) ** 2).sum(axis=0)
@@ -77,12 +77,14 @@ def volume_overlap(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generato
     hi = np.full((k, x.shape[1]), -np.inf)
     np.minimum.at(lo, y, x)
     np.maximum.at(hi, y, x)
-    i, j = np.triu_indices(len(present), 1)
-    if len(i) == 0:
+    m = len(present)
+    if m < 2:
         return NAN
-    if len(i) > MAX_PAIRS:
-        pick = rng.choice(len(i), MAX_PAIRS, replace=False)
-        i, j = i[pick], j[pick]
+    if m * (m - 1) // 2 <= MAX_PAIRS:
+        i, j = np.triu_indices(m, 1)
+    else:  # random pairs, without building all m^2 / 2 of them
+        i = rng.integers(0, m, MAX_PAIRS)
+        j = (i + rng.integers(1, m, MAX_PAIRS)) % m
     a, b = present[i], present[j]
     overlap = np.maximum(np.minimum(hi[a], hi[b]) - np.maximum(lo[a], lo[b]), 0.0)
     span = np.maximum(hi[a], hi[b]) - np.minimum(lo[a], lo[b])
@@ -116,9 +118,13 @@ def concept_variation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def inconsistency(data: Dataset) -> float:
-    """Share of rows whose exact feature vector (missing included) also occurs with another label."""
+    """Share of rows whose exact feature vector (missing included) also occurs with another label.
+
+    Rows are hashed (64 bits: collisions are negligible) and sorted by hash; a run of equal hashes
+    is a conflict when its labels' min and max differ. Full data up to ``FULL_HASH_CELLS``.
+    """
     if "data_inconsistency" not in data.cache:
-        if data.n_instances * data.n_features <= FULL_SCAN_CELLS:
+        if data.n_instances * data.n_features <= FULL_HASH_CELLS:
             frame, y = data.frame, data.y
         else:
             table = data.table
@@ -127,8 +133,12 @@ def inconsistency(data: Dataset) -> float:
             rows = np.zeros(len(y), dtype=np.uint64)
         else:
             rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-        labels = pd.Series(y).groupby(rows).transform("nunique").to_numpy()
-        data.cache["data_inconsistency"] = float((labels > 1).mean())
+        order = np.argsort(rows)
+        rows, labels = rows[order], y[order]
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        sizes = np.diff(np.r_[starts, len(rows)])
+        mixed = np.minimum.reduceat(labels, starts) != np.maximum.reduceat(labels, starts)
+        data.cache["data_inconsistency"] = float(sizes[mixed].sum() / len(rows))
     return data.cache["data_inconsistency"]
 
 

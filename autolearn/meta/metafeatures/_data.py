@@ -6,6 +6,8 @@ rows form the subsample) so no two groups ever describe different versions of th
 * Column kinds follow dtypes: numeric (not bool) columns are numeric; category, object, string and
   bool columns are categorical. Datetime or text columns should be converted beforehand.
 * Rows without a target are dropped. Infinite numeric values count as missing in the sample.
+* Wide data: the sample keeps at most ``MAX_COLUMNS`` features (a random subset), since per-column
+  loops and model fits grow with columns; only the simple group's counts see every column.
 * The sample is a *stratified order* of the rows: every prefix of it is itself a stratified
   sample that contains every class, so groups that need fewer rows (and the timing pilots) take a
   prefix and all groups describe nested subsets of the same rows.
@@ -20,10 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autolearn.evaluation.metrics import TASKS
+from autolearn.data.validation import TASKS
 
-MAX_CELLS = 20_000_000  # the sample never holds more cells than this: wide data gets fewer rows
-MIN_ROWS = 200  # ... but never fewer rows than this (unless the data has fewer)
+MAX_COLUMNS = 1_000  # wider data: the sample keeps a random subset of the features
 MAX_CATEGORIES = 20  # one-hot columns per categorical feature (most frequent categories)
 MAX_ONE_HOT = 1_000  # one-hot columns in total, so many categoricals cannot explode the design
 
@@ -169,19 +170,22 @@ def prepare(X: Any, y: Any, task: str | None, seed: int, max_rows: int) -> Datas
     if len(values) == 0:
         raise ValueError("no rows with a target value")
 
-    kinds = [_is_numeric(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    numeric_positions = [j for j, k in enumerate(kinds) if k]
-    categorical_positions = [j for j, k in enumerate(kinds) if not k]
-    n = len(values)
-    rows = min(n, max_rows, max(MIN_ROWS, MAX_CELLS // max(frame.shape[1], 1)))
-    order = _stratified_order(values, seed) if task != "regression" else np.random.default_rng(seed).permutation(n)
-    sample = frame.iloc[order[:rows]]
-    numeric = sample.iloc[:, numeric_positions].to_numpy(dtype=float, na_value=np.nan)
-    numeric[~np.isfinite(numeric)] = np.nan
-    categorical = np.empty((rows, len(categorical_positions)))
-    for i, j in enumerate(categorical_positions):
+    kinds = np.array([_is_numeric(dtype) for dtype in frame.dtypes], dtype=bool)
+    numeric_positions = np.flatnonzero(kinds).tolist()
+    categorical_positions = np.flatnonzero(~kinds).tolist()
+    n, d = frame.shape
+    rng = np.random.default_rng(seed)
+    columns = np.sort(rng.choice(d, MAX_COLUMNS, replace=False)) if d > MAX_COLUMNS else np.arange(d)
+    rows = min(n, max_rows)
+    order = _stratified_order(values, seed) if task != "regression" else rng.permutation(n)
+    sample = frame.iloc[order[:rows], columns]
+    numeric = sample.iloc[:, np.flatnonzero(kinds[columns])].to_numpy(dtype=float, na_value=np.nan)
+    numeric = np.where(np.isfinite(numeric), numeric, np.nan)  # a fresh, writable array
+    cat_columns = np.flatnonzero(~kinds[columns])
+    categorical = np.empty((rows, len(cat_columns)))
+    for i, j in enumerate(cat_columns):
         categorical[:, i] = _codes(sample.iloc[:, j])
-    table = Table(numeric.reshape(rows, -1), categorical, values[order[:rows]], n_classes)
+    table = Table(numeric, categorical, values[order[:rows]], n_classes)
     return Dataset(frame, values, task, numeric_positions, categorical_positions, table, seed)
 
 
@@ -203,7 +207,7 @@ def _as_target(y: Any) -> np.ndarray:
             raise ValueError("y must be one column")
         y = y.iloc[:, 0]
     if isinstance(y, pd.Series):
-        if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        if _is_numeric(y.dtype):
             return y.to_numpy(dtype=float, na_value=np.nan)
         return y.to_numpy(dtype=object, na_value=None)
     arr = np.asarray(y)
@@ -214,8 +218,8 @@ def _as_target(y: Any) -> np.ndarray:
     return arr
 
 
-def _is_numeric(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+def _is_numeric(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

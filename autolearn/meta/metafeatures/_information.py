@@ -34,7 +34,7 @@ def compute(data: Dataset, table: Table, deadline: Deadline) -> dict[str, float]
         return out
     k = table.n_classes
     h_class = entropy_bits(np.bincount(table.y, minlength=k))
-    mutual_info = [h_class + h_x - entropy_bits(np.bincount(c * k + table.y)) for c, h_x in zip(columns, attr_entropy)]
+    mutual_info = [h_class + h_x - _joint_entropy(c, table.y, k) for c, h_x in zip(columns, attr_entropy)]
     mean_mi = float(np.mean(mutual_info)) if columns else NAN
     out["class_entropy"] = entropy_bits(data.class_counts)  # exact; the ratios use h_class of the same rows as MI
     out["mutual_info_mean"] = mean_mi
@@ -53,6 +53,13 @@ def discretize(x: np.ndarray, bins: int = BINS) -> np.ndarray:
         codes[present] = np.searchsorted(edges, x[present], side="right")
         codes[~present] = len(edges) + 1
     return codes
+
+
+def _joint_entropy(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """H(A, B) for codes ``b`` < ``k``; counts only the pairs that occur (many categories times many
+    classes would make a dense count table huge)."""
+    _, counts = np.unique(a * k + b, return_counts=True)
+    return entropy_bits(counts)
 
 
 def _missing_as_code(codes: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 How well a 1-NN, a stump, a random shallow tree or a linear model does tells which model families
 suit the data, at a fraction of a real search's cost. Scores are ``FOLDS``-fold cross-validated on a
-prefix of the sample: balanced accuracy for classification (so imbalance does not flatter a
+prefix of the sample (fewer folds on tiny data): balanced accuracy for classification (so imbalance does not flatter a
 majority vote), R^2 for regression. Distance-based and linear models see standardized numerics and
 one-hot categoricals; trees see ordinal codes. Classification and regression landmarkers have
 different names, because one name means one scale in the meta-database.
@@ -57,19 +57,25 @@ def compute(data: Dataset, table: Table, deadline: Deadline) -> dict[str, float]
     classification = data.is_classification
     mine, other = (CLASSIFICATION, REGRESSION) if classification else (REGRESSION, CLASSIFICATION)
     out = dict.fromkeys(other, NAN)
-    if table.n_features == 0 or table.n_rows < FOLDS or (classification and table.n_classes < 2):
+    # tiny data: fewer folds, so every class can still be split (stratification needs as many
+    # members of the largest class as folds)
+    n_folds = min(FOLDS, int(np.bincount(table.y).max()) if classification else table.n_rows)
+    if table.n_features == 0 or n_folds < 2 or (classification and table.n_classes < 2):
         return out | dict.fromkeys(mine, NAN)
     if classification:
-        folds = StratifiedKFold(FOLDS, shuffle=True, random_state=data.seed)
+        folds = StratifiedKFold(n_folds, shuffle=True, random_state=data.seed)
         scoring = "balanced_accuracy"
     else:
-        folds = KFold(FOLDS, shuffle=True, random_state=data.seed)
+        folds = KFold(n_folds, shuffle=True, random_state=data.seed)
         scoring = "r2"
     for name, (make, matrix) in mine.items():
         if deadline.left() <= 0:
             continue  # left out: reported as skipped
         x = table.design if matrix == "design" else table.ordinal
-        scores = cross_val_score(make(data.seed), x, table.y, cv=folds, scoring=scoring, error_score=np.nan)
+        try:
+            scores = cross_val_score(make(data.seed), x, table.y, cv=folds, scoring=scoring, error_score=np.nan)
+        except ValueError:  # every fold failed (e.g. LDA on fewer rows than classes): not applicable
+            scores = [NAN]
         out[name] = float(np.mean(scores))
     return out
 

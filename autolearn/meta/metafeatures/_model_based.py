@@ -3,7 +3,8 @@
 A tree adapts its size to how tangled the classes (or how rough the target) are, so its node count,
 depth and balance summarise the difficulty in a few numbers. The tree uses the ordinal, imputed
 features and scikit-learn's defaults (grown until leaves are pure), as in the meta-learning
-literature; its size therefore grows with the sample, which is why the sample size is fixed.
+literature; its size therefore grows with the sample, which is why the sample size is fixed (only
+targets with thousands of classes get fewer rows, to bound the tree's per-class node values).
 Leaves per class and leaf agreement are classification-only (NaN for regression).
 """
 
@@ -14,6 +15,9 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from autolearn.meta.metafeatures._base import NAN, Deadline, Group, describe
 from autolearn.meta.metafeatures._data import Dataset, Table
+
+MAX_NODE_VALUES = 20_000_000  # nodes (~2 x rows) times classes: at most ~160 MB of node values
+MIN_ROWS = 100
 
 NAMES = (
     "tree_nodes",
@@ -36,6 +40,8 @@ NAMES = (
 def compute(data: Dataset, table: Table, deadline: Deadline) -> dict[str, float]:
     if table.n_features == 0:
         return dict.fromkeys(NAMES, NAN)
+    if data.is_classification:  # the tree stores a value per node and class: bound its memory
+        table = table.head(max(MIN_ROWS, MAX_NODE_VALUES // (2 * table.n_classes)))
     model = DecisionTreeClassifier if data.is_classification else DecisionTreeRegressor
     tree = model(random_state=data.seed).fit(table.ordinal, table.y)
     structure = tree.tree_

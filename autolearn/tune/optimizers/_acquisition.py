@@ -11,12 +11,18 @@ every restart at once), because the model call, not the Python around it, must d
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from ConfigSpace import ConfigurationSpace
 from scipy.special import erfcx, ndtr
 
+from autolearn.records import Suggestion, TrialSpec
+from autolearn.tune.optimizers._base import Optimizer
 from autolearn.tune.optimizers._encoding import SpaceEncoder, keys
+from autolearn.tune.optimizers.quasi_random import design_vectors
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -138,3 +144,80 @@ def maximize(
         if keys(X[i : i + 1])[0] not in excluded:
             return X[i]
     return encoder.sample(1, rng)[0]  # everything scored is taken: a tiny, exhausted space
+
+
+Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+class ModelBasedOptimizer(Optimizer):
+    """The Bayesian-optimization loop shared by the RF, GP and ParEGO optimizers.
+
+    Subclasses supply the surrogate (:meth:`_surrogate`); this class owns what they must all get
+    right the same way: a Sobol initial design (default configuration first) whose points count
+    foreign and pending trials too, interleaved random configurations (which keep the model honest
+    where it is confidently wrong), pending trials handed to the surrogate for imputation, and the
+    acquisition maximization that never returns an observed or pending point.
+    """
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        *,
+        n_objectives: int = 1,
+        seed: int | None = None,
+        initial_design: Iterable[Mapping[str, Any]] = (),
+        n_initial: int | None = None,
+        design: str = "sobol",
+        acquisition: str = "log_ei",
+        beta: float = 2.0,
+        random_fraction: float = 0.2,
+        n_candidates: int = 500,
+        n_local: int = 10,
+    ) -> None:
+        super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial_design)
+        make_score(lambda X: (X, X), acquisition, 0.0)  # validates the name early
+        if not 0.0 <= random_fraction <= 1.0:
+            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}")
+        self._encoder = SpaceEncoder(space)
+        n_tunable = int(self._encoder.tunable.sum())
+        self.n_initial = max(5, min(10, n_tunable + 1)) if n_initial is None else n_initial
+        self.design = design
+        self.acquisition = acquisition
+        self.beta = beta
+        self.random_fraction = random_fraction
+        self.n_candidates = n_candidates
+        self.n_local = n_local
+        self._design = design_vectors(self._encoder, self.n_initial, design, self.rng, include_default=True)
+        self._design_next = 0
+
+    def _targets(self, losses: np.ndarray) -> np.ndarray:
+        """What the surrogate models, from the (n, n_objectives) losses: the first objective."""
+        return losses[:, 0]
+
+    @abstractmethod
+    def _surrogate(self, X: np.ndarray, y: np.ndarray, P: np.ndarray) -> tuple[Predictor, float]:
+        """Fit on raw vectors ``X`` with targets ``y``, imputing pending raw vectors ``P``.
+
+        Returns ``predict(raw) -> (mean, std)`` and the incumbent value in the same units.
+        """
+
+    def _propose(self, pending: Sequence[TrialSpec]) -> Suggestion:
+        enc = self._encoder
+        configs, losses = self.observations()
+        if len(configs) + len(pending) < self.n_initial and self._design_next < len(self._design):
+            self._design_next += 1
+            return Suggestion(enc.decode(self._design[self._design_next - 1])[0], origin="initial")
+        explore = self.rng.random() < self.random_fraction
+        if len(configs) < 2 or explore:
+            return Suggestion(enc.decode(enc.sample(1, self.rng))[0], origin="random")
+        X = enc.encode(configs)
+        P = enc.encode([p.config for p in pending]) if pending else np.empty((0, enc.n_dims))
+        y = self._targets(losses)
+        predict, best = self._surrogate(X, y, P)
+        score = make_score(predict, self.acquisition, best, self.beta)
+        starts = X[np.argsort(y, kind="stable")[: self.n_local]]
+        x = maximize(
+            score, enc, self.rng, starts=starts, exclude=keys(np.vstack([X, P])),
+            n_random=self.n_candidates, n_local=self.n_local,
+        )
+        return Suggestion(enc.decode(x)[0], origin=self.name)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +34,9 @@ class Optimizer(ABC):
 
     name: ClassVar[str] = ""
     multi_objective: ClassVar[bool] = False  # True: uses every objective, not only the first
+    # Set by the search loop to a function giving the seconds left, so that schedulers never start a
+    # rung that cannot finish; None when the search has no deadline.
+    time_left: Callable[[], float] | None = None
 
     def __init__(
         self,

@@ -75,13 +75,29 @@ class SpaceEncoder:
             (node.condition, np.asarray(node.children_indices, dtype=np.intp))
             for node in space._dag.minimum_conditions
         ]
-        conditional = {int(i) for _, children in self.conditions for i in children}
-        root = np.array([j for j in range(d) if j not in conditional], dtype=np.intp)
-        # Hyperparameters that are always active together: TPE models each group jointly, the GP
-        # gives each non-root group an activity indicator.
-        self.groups: list[np.ndarray] = [root] + [children for _, children in self.conditions]
         self.forbiddens = list(space.forbidden_clauses)
+        self.groups: list[np.ndarray] = self._activity_groups()
         self._cache: dict[str, np.ndarray] = {}
+
+    def _activity_groups(self) -> list[np.ndarray]:
+        """Hyperparameters that are always active together; the first group is always active.
+
+        TPE models each group jointly and the GP gives each conditional group one activity
+        indicator. ConfigSpace groups children by *equivalent* conditions only, so
+        ``InCondition(k, model, ["knn"])`` and ``EqualsCondition(w, model, "knn")`` land apart;
+        merging groups whose activity agrees on a fixed random sample puts them back together.
+        """
+        conditional = {int(i) for _, children in self.conditions for i in children}
+        root = [j for j in range(self.n_dims) if j not in conditional]
+        if not self.conditions:
+            return [np.asarray(root, dtype=np.intp)]
+        X = self.deactivate(self.from_unit(np.random.default_rng(0).random((512, self.n_dims))))
+        merged: dict[bytes, list[int]] = {}
+        for _, children in self.conditions:
+            for j in children:
+                merged.setdefault(np.isnan(X[:, j]).tobytes(), []).append(int(j))
+        groups = [sorted(root)] + sorted(sorted(g) for g in merged.values())
+        return [np.asarray(g, dtype=np.intp) for g in groups]
 
     # -- configurations <-> raw ConfigSpace vectors ------------------------------------------------
     def encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -155,6 +171,12 @@ class SpaceEncoder:
             else:
                 X[:, j] = np.where(np.isnan(col), np.nan, self.const_vector[j])
         return X
+
+    def canonical_column(self, j: int, col: np.ndarray) -> np.ndarray:
+        """:meth:`canonical` for the values of one hyperparameter."""
+        X = np.full((len(col), self.n_dims), np.nan)
+        X[:, j] = col
+        return self.canonical(X)[:, j]
 
     def _snap_log_int(self, j: int, col: np.ndarray) -> np.ndarray:
         hp, out = self.hps[j], np.array(col, dtype=float, copy=True)

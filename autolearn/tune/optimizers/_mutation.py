@@ -14,7 +14,7 @@ log scale where ``log=True``), so one step size means the same thing for a learn
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,9 @@ from ConfigSpace.hyperparameters import (
 )
 
 from autolearn.tune import space as spaces
+
+__all__ = ["ConfigOperators", "SeenKeys", "continuous_names", "first_new", "from_unit",
+           "is_numeric", "natural_span", "reflect", "to_unit"]
 
 Config = dict[str, Any]
 
@@ -222,8 +225,9 @@ class ConfigOperators:
         u1, u2 = to_unit(hp, x), to_unit(hp, y)
         r = rng.random()
         beta = (2 * r) ** (1 / (eta + 1)) if r <= 0.5 else (1 / (2 * (1 - r))) ** (1 / (eta + 1))
-        c = 0.5 * ((1 + beta) * u1 + (1 - beta) * u2) if rng.random() < 0.5 else 0.5 * ((1 - beta) * u1 + (1 + beta) * u2)
-        return from_unit(hp, reflect(c))
+        if rng.random() < 0.5:  # which of SBX's two children
+            u1, u2 = u2, u1
+        return from_unit(hp, reflect(0.5 * ((1 + beta) * u1 + (1 - beta) * u2)))
 
 
 def reflect(u: float) -> float:
@@ -232,13 +236,21 @@ def reflect(u: float) -> float:
     return 2.0 - u if u > 1.0 else u
 
 
-def keys_of(configs: Iterable[Mapping[str, Any]]) -> set[str]:
-    return {spaces.config_key(c) for c in configs}
+class SeenKeys:
+    """Keys of every told and every pending configuration: what a new proposal must differ from.
 
+    The history only grows, so its keys are cached and each ask pays only for new and pending trials.
+    """
 
-def seen_keys(history: Sequence[tuple[Any, Any]], pending: Sequence[Any]) -> set[str]:
-    """Keys of every told and every pending configuration: what a new proposal must differ from."""
-    return keys_of([spec.config for spec, _ in history]) | keys_of([spec.config for spec in pending])
+    def __init__(self) -> None:
+        self._told: set[str] = set()
+        self._n = 0
+
+    def __call__(self, history: Sequence[tuple[Any, Any]], pending: Sequence[Any]) -> set[str]:
+        for spec, _ in history[self._n:]:
+            self._told.add(spaces.config_key(spec.config))
+        self._n = len(history)
+        return self._told | {spaces.config_key(spec.config) for spec in pending}
 
 
 def first_new(make: Callable[[], Config], seen: set[str], fallback: Callable[[], Config], tries: int = 20,

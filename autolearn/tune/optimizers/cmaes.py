@@ -32,7 +32,7 @@ from ConfigSpace import ConfigurationSpace
 from autolearn.records import Status, Suggestion, TrialResult, TrialSpec
 from autolearn.tune import space as spaces
 from autolearn.tune.optimizers._base import Optimizer
-from autolearn.tune.optimizers._mutation import ConfigOperators, continuous_names, from_unit, seen_keys, to_unit
+from autolearn.tune.optimizers._mutation import ConfigOperators, SeenKeys, continuous_names, from_unit, to_unit
 
 
 class _Strategy:
@@ -159,10 +159,16 @@ class CMAES(Optimizer):
         self._hps = [space[name] for name in self.names]
         self._constants = {name: spaces.plain(hp.default_value) for name, hp in space.items() if name not in self.names}
         self._ops = ConfigOperators(space)
+        self._seen = SeenKeys()
         self._strategy: _Strategy | None = None
         self._generation = 0  # global counter across restarts, tags every proposal
         self._issued: dict[str, tuple[int, np.ndarray]] = {}
         self._results: list[tuple[np.ndarray, float]] = []
+
+    @property
+    def generation(self) -> int:
+        """Distribution updates so far (across restarts)."""
+        return self._generation
 
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, config: Mapping[str, Any]) -> np.ndarray:
@@ -187,7 +193,7 @@ class CMAES(Optimizer):
     def _propose(self, pending: Sequence[TrialSpec]) -> Suggestion:
         if self._strategy is None:
             self._strategy = self._start()
-        seen = seen_keys(self.history, pending)
+        seen = self._seen(self.history, pending)
         for _ in range(20):  # integer rounding can repeat a point; redraw, then accept a repeat
             x = self._strategy.sample(self.rng)
             config = self.decode(x)

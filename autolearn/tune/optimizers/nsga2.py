@@ -22,7 +22,7 @@ from ConfigSpace import ConfigurationSpace
 
 from autolearn.records import Suggestion, TrialSpec
 from autolearn.tune.optimizers._base import Optimizer
-from autolearn.tune.optimizers._mutation import ConfigOperators, first_new, seen_keys
+from autolearn.tune.optimizers._mutation import ConfigOperators, SeenKeys, first_new
 from autolearn.tune.pareto import crowding_distance, non_dominated_sort, pareto_front
 
 __all__ = ["NSGA2", "pareto_front"]
@@ -92,13 +92,14 @@ class NSGA2(Optimizer):
         self.crossover = crossover
         self.mutation_scale = mutation_scale
         self._ops = ConfigOperators(space)
+        self._seen = SeenKeys()
         self._population: list[int] = []  # indices into observations()
         self._n_seen = 0
 
     def _propose(self, pending: Sequence[TrialSpec]) -> Suggestion:
         configs, values = self.observations()
         n = len(configs)
-        seen = seen_keys(self.history, pending)
+        seen = self._seen(self.history, pending)
         random = lambda: self.sample_random(1)[0]  # noqa: E731
         if n < 2 or (n < self.population_size and n + len(pending) < self.population_size):
             return Suggestion(first_new(random, seen, random), origin="random")

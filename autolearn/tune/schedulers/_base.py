@@ -99,12 +99,18 @@ class Scheduler(Optimizer):
     ----------
     space : the ConfigSpace search space.
     sampler : proposes new configurations (any Optimizer); default ``RandomSearch(space, seed=seed)``,
-        which evaluates the space's default configuration first. It is told every result.
+        which evaluates the space's default configuration first. It is told every result, low
+        budgets included (``spec.budget`` says which, ``Optimizer.observations(budget)`` filters), and
+        its own budget is ignored. A sampler returning None counts as exhausted.
     min_budget, max_budget : lowest and highest fidelity fraction; rungs are ``rungs(min, max, eta)``.
     eta : reduction factor; the top ``1/eta`` of a rung advance, budgets grow by ``eta``.
     time_left : seconds left for trials (e.g. ``Budget.remaining``); None means no deadline.
     seed : seeds the scheduler and the default sampler.
     initial_design : configurations the sampler proposes first (they start at the lowest rung).
+        ``enqueue`` keeps its meaning for every optimizer: run these, at the budget given, first;
+        such trials are foreign to the rungs.
+
+    Ranking uses the first objective only.
     """
 
     def __init__(

@@ -120,8 +120,8 @@ class SuccessiveHalving(Scheduler):
                     bracket.started += 1
                     return self._promote(entry, bracket.index)
                 suggestion = self._new_config(pending)
-                if suggestion is None:  # sampler exhausted: the rung is what was started
-                    bracket.sizes[0] = bracket.started
+                if suggestion is None:  # sampler exhausted: halve what was started
+                    bracket.sizes = halving_sizes(bracket.started, len(bracket.sizes), self.eta)
                     bracket.done = bracket.started == 0
                     continue
                 bracket.started += 1

@@ -1,0 +1,134 @@
+"""Tree models: a single tree, forests and gradient boosting (scikit-learn's and LightGBM).
+
+Forests and boosting declare an ``iterations`` fidelity: a budget fraction trains that fraction of the
+trees, so successive halving can compare configurations cheaply and promote the promising ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ConfigSpace import Categorical, Float, Integer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from autolearn.components.registry import CLASSIFICATION, TASKS, BuildContext, Component, Fidelity, register
+
+
+def _criterion(task: str) -> list:
+    return [Categorical("criterion", ["gini", "entropy"], default="gini")] if task in CLASSIFICATION else []
+
+
+def _decision_tree(p: dict[str, Any], ctx: BuildContext) -> Any:
+    cls = DecisionTreeClassifier if ctx.is_classification else DecisionTreeRegressor
+    extra = {"criterion": p["criterion"]} if "criterion" in p else {}
+    return cls(max_depth=p["max_depth"], min_samples_split=p["min_samples_split"],
+               min_samples_leaf=p["min_samples_leaf"], random_state=ctx.seed, **extra)
+
+
+register(Component(
+    "decision_tree", "model", TASKS, _decision_tree,
+    lambda task: _criterion(task) + [
+        Integer("max_depth", (2, 32), default=8, log=True),
+        Integer("min_samples_split", (2, 32), default=2, log=True),
+        Integer("min_samples_leaf", (1, 64), default=5, log=True),
+    ],
+    handles_missing=True, description="one CART tree; leaves of 5+ rows keep probabilities from being all 0/1",
+))
+
+
+def _forest(classifier: type, regressor: type):
+    def build(p: dict[str, Any], ctx: BuildContext) -> Any:
+        cls = classifier if ctx.is_classification else regressor
+        extra = {"criterion": p["criterion"]} if "criterion" in p else {}
+        return cls(
+            n_estimators=p["n_estimators"], max_features=p["max_features"], min_samples_split=p["min_samples_split"],
+            min_samples_leaf=p["min_samples_leaf"], bootstrap=p["bootstrap"], n_jobs=ctx.n_jobs,
+            random_state=ctx.seed, **extra,
+        )
+
+    return build
+
+
+def _forest_hps(bootstrap: bool):
+    def hps(task: str) -> list:
+        # Regression forests do best near bagging (all features per split, as scikit-learn's default);
+        # classification forests near sqrt(n_features), i.e. a fraction well below one.
+        return _criterion(task) + [
+            Float("max_features", (0.05, 1.0), default=0.5 if task in CLASSIFICATION else 1.0, log=True),
+            Integer("min_samples_split", (2, 32), default=2, log=True),
+            Integer("min_samples_leaf", (1, 32), default=1, log=True),
+            Categorical("bootstrap", [True, False], default=bootstrap),
+        ]
+
+    return hps
+
+
+_TREES = Fidelity("iterations", param="n_estimators", full=256, min=8)
+
+register(Component(
+    "random_forest", "model", TASKS, _forest(RandomForestClassifier, RandomForestRegressor), _forest_hps(True),
+    fidelity=_TREES, handles_missing=True, cost="medium",
+    description="random forest; budget scales the number of trees",
+))
+register(Component(
+    "extra_trees", "model", TASKS, _forest(ExtraTreesClassifier, ExtraTreesRegressor), _forest_hps(False),
+    fidelity=_TREES, handles_missing=True, cost="medium",
+    description="extremely randomized trees; budget scales the number of trees",
+))
+
+
+def _hist_gradient_boosting(p: dict[str, Any], ctx: BuildContext) -> Any:
+    cls = HistGradientBoostingClassifier if ctx.is_classification else HistGradientBoostingRegressor
+    return cls(
+        learning_rate=p["learning_rate"], max_iter=p["max_iter"], max_leaf_nodes=p["max_leaf_nodes"],
+        min_samples_leaf=p["min_samples_leaf"], l2_regularization=p["l2_regularization"],
+        max_features=p["max_features"], early_stopping="auto", random_state=ctx.seed,
+    )
+
+
+register(Component(
+    "hist_gradient_boosting", "model", TASKS, _hist_gradient_boosting,
+    [Float("learning_rate", (0.01, 1.0), default=0.1, log=True),
+     Integer("max_leaf_nodes", (3, 2047), default=31, log=True),
+     Integer("min_samples_leaf", (1, 200), default=20, log=True),
+     Float("l2_regularization", (1e-10, 1.0), default=1e-10, log=True),
+     Float("max_features", (0.1, 1.0), default=1.0)],
+    fidelity=Fidelity("iterations", param="max_iter", full=512, min=16),
+    handles_missing=True, handles_sparse=False, cost="medium",
+    description="scikit-learn histogram gradient boosting (early stopping above 10k rows)",
+))
+
+
+def _lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
+    import lightgbm  # imported here: a second or so of import time only paid when it is used
+
+    cls = lightgbm.LGBMClassifier if ctx.is_classification else lightgbm.LGBMRegressor
+    return cls(
+        n_estimators=p["n_estimators"], learning_rate=p["learning_rate"], num_leaves=p["num_leaves"],
+        min_child_samples=p["min_child_samples"], subsample=p["subsample"], subsample_freq=1,
+        colsample_bytree=p["colsample_bytree"], reg_alpha=p["reg_alpha"], reg_lambda=p["reg_lambda"],
+        n_jobs=ctx.n_jobs, random_state=ctx.seed, verbose=-1,
+    )
+
+
+register(Component(
+    "lightgbm", "model", TASKS, _lightgbm,
+    [Integer("num_leaves", (4, 1024), default=31, log=True),
+     Float("learning_rate", (0.005, 0.5), default=0.05, log=True),
+     Integer("min_child_samples", (2, 128), default=20, log=True),
+     Float("subsample", (0.5, 1.0), default=1.0),
+     Float("colsample_bytree", (0.3, 1.0), default=1.0),
+     Float("reg_alpha", (1e-3, 100.0), default=1e-3, log=True),
+     Float("reg_lambda", (1e-3, 100.0), default=1.0, log=True)],
+    fidelity=Fidelity("iterations", param="n_estimators", full=512, min=16),
+    handles_missing=True, cost="medium",
+    description="LightGBM gradient boosting; budget scales the boosting rounds",
+))

@@ -1,0 +1,88 @@
+"""The results file: one JSON line per (system, dataset, seed, fold, budget), appended and fsynced.
+
+Why a JSON-lines log rather than a table written at the end: a benchmark runs for hours, and a crash,
+a kill or a reboot must not lose what already finished. Every line is written with one ``write`` and
+fsynced before the next run starts; a line cut short by a kill is skipped when reading (and the next
+append starts on a fresh line), and a rerun skips every key already recorded as finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# Statuses that end a (system, dataset, seed, fold): a rerun does not redo them. "not_installed" is not
+# final: once the peer's venv exists, a rerun runs it.
+FINAL = ("ok", "failed", "timeout")
+STATUSES = FINAL + ("not_installed",)
+Key = tuple[str, str, int, int, float]
+
+
+def result_key(record: dict[str, Any]) -> Key:
+    """What identifies one run: the same key in two lines means the later line replaces the earlier."""
+    return (str(record["system"]), str(record["dataset"]), int(record["seed"]), int(record["fold"]),
+            float(record["budget"]))
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: store non-finite floats as null so any JSON reader can read the file."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    """Every complete line of ``path`` (a line cut short by a kill is skipped with a warning)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            print(f"warning: {path}:{n} is not a complete JSON line (a killed write?); skipped", file=sys.stderr)
+    return records
+
+
+def latest(records: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """The last record of each key (a rerun of a failed or not-installed run replaces it)."""
+    return {result_key(r): r for r in records}
+
+
+class ResultsLog:
+    """Append-only, crash-safe writer of ``results.jsonl``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def done(self, retry: tuple[str, ...] = ()) -> set[Key]:
+        """Keys a rerun skips: finished runs, except those whose status is in ``retry``."""
+        return {k for k, r in latest(read_results(self.path)).items()
+                if r.get("status") in FINAL and r.get("status") not in retry}
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one line and fsync it, starting a new line if a killed write left one unfinished."""
+        line = json.dumps(_clean(record), sort_keys=False) + "\n"
+        with open(self.path, "a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode())
+            fh.flush()
+            os.fsync(fh.fileno())
