@@ -24,7 +24,7 @@ from autolearn.evaluation.metrics import Metric, get_metric
 from autolearn.evaluation.resampling import Resampling, make_splits, resolve_resampling, validation_rows
 from autolearn.execution import Completed, LocalRunner, Runner
 from autolearn.progress import Progress
-from autolearn.records import Limits, Status, Suggestion, TrialRecord
+from autolearn.records import Limits, Status, Suggestion, TrialRecord, TrialResult
 from autolearn.storage import Storage, get_storage
 from autolearn.tune.budget import Budget
 from autolearn.tune.loop import run_search, trial_seed
@@ -54,6 +54,10 @@ class Settings:
     infer_time_limit: float | None = None
     run_dir: str | None = None
     storage: str | None = None
+    resume: bool = False
+    backend: str = "local"
+    dask_client: Any = None
+    dask_address: str | None = None
     verbose: int = 0
 
 
@@ -113,6 +117,64 @@ def make_strategy(strategy: str, space: Any, seed: int) -> Optimizer:
                      f"or one of {', '.join(SCHEDULERS)}")
 
 
+def make_runner(settings: Settings) -> Runner:
+    if settings.backend == "dask":
+        from autolearn.execution.dask import DaskRunner
+
+        return DaskRunner(client=settings.dask_client, address=settings.dask_address,
+                          n_workers=settings.n_jobs if settings.dask_client is None and not settings.dask_address
+                          else None)
+    return LocalRunner(settings.n_jobs)
+
+
+def data_fingerprint(X: Any, y: np.ndarray, task: str, metric: str, plan: Resampling, seed: int) -> str:
+    """What a resumed search must share with the one it continues."""
+    import joblib
+
+    return joblib.hash((X, y, task, metric, plan, seed))
+
+
+def _open_history(settings: Settings, fingerprint: str) -> Storage | None:
+    """The run history named by ``storage`` or found in ``run_dir``; checks that resuming is what was asked."""
+    path = settings.storage or (Path(settings.run_dir) / "history.sqlite" if settings.run_dir else None)
+    if path is None or (settings.storage is None and not Path(path).exists()):
+        if settings.resume:
+            raise ValueError(f"resume=True, but there is no search to resume in run_dir={settings.run_dir!r}")
+        return None
+    storage = get_storage(path)
+    if STUDY not in storage.study_names():
+        if settings.resume:
+            raise ValueError(f"resume=True, but {path} holds no AutoML search")
+        return storage
+    if not settings.resume:
+        raise ValueError(f"{path} already holds a search; pass resume=True to continue it, or use a new run_dir")
+    stored = storage.get_study(STUDY).meta.get("fingerprint")
+    if stored != fingerprint:
+        raise ValueError(f"{path} holds a search on different data or settings (task, metric, resampling, seed); "
+                         "it cannot be resumed with these")
+    return storage
+
+
+def _replay(storage: Storage, optimizer: Optimizer, oof_dir: Path | None, keep: Any) -> float:
+    """Feed a stored search back: the optimizer learns every result, predictions are reloaded, and trials
+    that were running when the process died are closed as cancelled. Returns the seconds it had spent."""
+    info = storage.get_study(STUDY)
+    end = float(info.meta.get("started_at", time.time()))
+    for record in storage.trials(STUDY):
+        result = record.result
+        if result is None:
+            result = TrialResult(record.spec.trial_id, Status.CANCELLED, error="interrupted: the search was stopped")
+            storage.set_result(STUDY, result)
+        end = max(end, result.started + result.duration)
+        if record.spec.instance == REFIT:
+            continue
+        optimizer.tell(record.spec, result)
+        path = oof_dir / f"{record.spec.trial_id}.npy" if oof_dir is not None else None
+        artifacts = np.load(path) if path is not None and path.exists() else None
+        keep(Completed(record.spec, result, artifacts), persist=False)
+    return max(end - float(info.meta.get("started_at", end)), 0.0)
+
+
 def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start: float | None = None) -> SearchResult:
     """Search, ensemble and refit within ``settings.time_budget`` seconds counted from ``start``."""
     start = time.monotonic() if start is None else start
@@ -133,18 +195,37 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
     space = build_space(task, include=settings.include, exclude=settings.exclude, schema=schema, seed=settings.seed)
     optimizer = make_strategy(settings.strategy, space, settings.seed)
 
+    fingerprint = data_fingerprint(X, y, task, metric.name, plan, settings.seed)
+    storage = _open_history(settings, fingerprint)  # before any file is written: a clash changes nothing
     with _run_directory(settings.run_dir) as run_dir:
         data_path = save_task_data(TaskData(X, y, task, schema, metric, n_classes, splits), run_dir / "data.pkl")
-        storage = get_storage(settings.storage or run_dir / "history.sqlite")
-        storage.create_study(STUDY, ("minimize",), {"task": task, "metric": metric.name}, load_if_exists=False)
-        evaluator = Evaluator(data_path)
+        storage = storage or get_storage(run_dir / "history.sqlite")
+        oof_dir = run_dir / "oof" if settings.run_dir is not None else None  # kept only where a resume can use it
+        from autolearn.components import custom_components
+
+        evaluator = Evaluator(data_path, components=custom_components())
         store = PredictionStore(prediction_memory_mb(), run_dir / "predictions")
         records: dict[int, Completed] = {}
 
-        def keep(done: Completed) -> None:
+        def keep(done: Completed, persist: bool = True) -> None:
             records[done.spec.trial_id] = done
             if done.result.ok and done.spec.budget >= 1.0 and done.artifacts is not None:
                 store.add(done.spec.trial_id, str(done.spec.config.get("model", "")), done.result.loss, done.artifacts)
+                if oof_dir is not None and persist:
+                    oof_dir.mkdir(exist_ok=True)
+                    np.save(oof_dir / f"{done.spec.trial_id}.npy", done.artifacts)
+
+        spent = 0.0
+        if STUDY in storage.study_names():
+            spent = _replay(storage, optimizer, oof_dir, keep)
+        else:
+            storage.create_study(STUDY, ("minimize",), {"task": task, "metric": metric.name,
+                                                        "fingerprint": fingerprint, "started_at": time.time()})
+        if spent and settings.time_budget is not None:
+            # a resumed search gets what is left of its budget (at least a tenth, to ensemble and refit)
+            start -= min(spent, 0.9 * settings.time_budget)
+            deadline = start + settings.time_budget
+            refit_deadline = deadline + 0.5 * max(0.05 * settings.time_budget, 5.0)
 
         def reserve() -> float:
             return _reserve_seconds(records.values(), plan, settings, len(y))
@@ -153,7 +234,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
                             settings.verbose)
         budget = Budget(time_budget=None if math.isinf(deadline) else settings.time_budget,
                         max_trials=settings.max_trials, reserve=reserve, start=start)
-        runner: Runner = LocalRunner(settings.n_jobs)
+        runner = make_runner(settings)
         with runner, progress:
             run_search(optimizer=optimizer, runner=runner, objective=evaluator, storage=storage, study=STUDY,
                        budget=budget, limits=Limits(per_trial, memory), seed=settings.seed,

@@ -23,13 +23,23 @@ def _estimator(task: str | None, args: argparse.Namespace) -> Any:
     return cls(time_budget=args.time, max_trials=args.max_trials, n_jobs=args.n_jobs, seed=args.seed,
                metric=args.metric, include=args.include, exclude=args.exclude, strategy=args.strategy,
                ensemble=None if args.ensemble == "none" else args.ensemble, run_dir=args.run_dir,
+               resume=args.resume is not None, backend=args.backend, dask_address=args.dask_address,
                verbose=0 if args.quiet else 1)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from autolearn.data.validation import infer_task
 
+    if args.resume is not None:
+        _restore_fit_arguments(args)
+    if args.data is None or args.target is None:
+        raise ValueError("fit needs DATA and --target (or --resume RUN_DIR of an earlier fit)")
+    if args.run_dir is not None:
+        _save_fit_arguments(args)
     X, y = _read_table(args.data, args.target)
+    if y is not None and y.isna().any():
+        print(f"dropping {int(y.isna().sum())} rows whose target {args.target!r} is missing", file=sys.stderr)
+        X, y = X[y.notna()], y[y.notna()]
     task = args.task or infer_task(y)
     model = _estimator(task, args)
     model.fit(X, y) if task == "regression" else model.fit(X, y, task=task)
@@ -38,6 +48,34 @@ def cmd_fit(args: argparse.Namespace) -> int:
     model.save(out)
     print(f"model saved to {out}")
     return 0
+
+
+_RESUMED = ("data", "target", "task", "time", "metric", "out", "max_trials", "n_jobs", "seed", "include", "exclude",
+            "strategy", "ensemble", "backend", "dask_address")
+
+
+def _save_fit_arguments(args: argparse.Namespace) -> None:
+    """The command's own arguments, so ``autolearn fit --resume RUN_DIR`` needs nothing else."""
+    path = Path(args.run_dir) / "fit-arguments.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({k: getattr(args, k) for k in _RESUMED}, indent=1))
+
+
+def _restore_fit_arguments(args: argparse.Namespace) -> None:
+    path = Path(args.resume) / "fit-arguments.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{args.resume} is not a run directory of 'autolearn fit' (no {path.name})")
+    saved = json.loads(path.read_text())
+    for key, value in saved.items():
+        if getattr(args, key, None) in (None, parser_defaults().get(key)):
+            setattr(args, key, value)
+    args.run_dir = args.resume
+
+
+def parser_defaults() -> dict[str, Any]:
+    return {"time": 60.0, "out": "model.pkl", "n_jobs": 1, "seed": 0, "strategy": "auto", "ensemble": "selection",
+            "backend": "local"}
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -104,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     fit = sub.add_parser("fit", help="search for a model on a CSV/Parquet/ARFF table")
-    fit.add_argument("data")
-    fit.add_argument("--target", required=True, help="name of the column to predict")
+    fit.add_argument("data", nargs="?", help="CSV, Parquet, ARFF or PMLB table (optional with --resume)")
+    fit.add_argument("--target", help="name of the column to predict")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"])
     fit.add_argument("--time", type=float, default=60.0, help="time budget in seconds (default 60)")
     fit.add_argument("--metric")
@@ -117,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("--exclude", nargs="+")
     fit.add_argument("--strategy", default="auto")
     fit.add_argument("--ensemble", default="selection")
-    fit.add_argument("--run-dir")
+    fit.add_argument("--run-dir", help="keep the run history here (resumable)")
+    fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted search in RUN_DIR")
+    fit.add_argument("--backend", choices=["local", "dask"], default="local")
+    fit.add_argument("--dask-address", help="scheduler address, e.g. tcp://10.0.0.5:8786 (backend dask)")
     fit.add_argument("--top", type=int, default=15, help="leaderboard rows to print")
     fit.add_argument("--quiet", action="store_true")
     fit.set_defaults(func=cmd_fit)

@@ -49,8 +49,11 @@ class _AutoBase(BaseEstimator):
         max_ensemble_size: int | None = None,
         infer_time_limit: float | None = None,
         backend: str = "local",
+        dask_client: Any = None,
+        dask_address: str | None = None,
         run_dir: str | None = None,
         storage: str | None = None,
+        resume: bool = False,
         verbose: int = 0,
     ) -> None:
         self.time_budget = time_budget
@@ -68,8 +71,11 @@ class _AutoBase(BaseEstimator):
         self.max_ensemble_size = max_ensemble_size
         self.infer_time_limit = infer_time_limit
         self.backend = backend
+        self.dask_client = dask_client
+        self.dask_address = dask_address
         self.run_dir = run_dir
         self.storage = storage
+        self.resume = resume
         self.verbose = verbose
 
     # -- fitting -------------------------------------------------------------------------------
@@ -88,6 +94,8 @@ class _AutoBase(BaseEstimator):
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {self.ensemble!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.backend == "local" and (self.dask_client is not None or self.dask_address):
+            raise ValueError("dask_client / dask_address need backend='dask'")
         if self.max_ensemble_size is not None and self.max_ensemble_size < 1:
             raise ValueError(f"max_ensemble_size must be at least 1, got {self.max_ensemble_size!r}")
         import os
@@ -99,7 +107,8 @@ class _AutoBase(BaseEstimator):
             seed=int(self.seed), resampling=self.resampling, include=_names(self.include, "include"),
             exclude=_names(self.exclude, "exclude"), strategy=self.strategy, ensemble=self.ensemble,
             max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit,
-            run_dir=self.run_dir, storage=self.storage, verbose=self.verbose,
+            run_dir=self.run_dir, storage=self.storage, resume=bool(self.resume), backend=self.backend,
+            dask_client=self.dask_client, dask_address=self.dask_address, verbose=self.verbose,
         )
 
     def _fit(self, X: Any, y: Any, task: str | None) -> _AutoBase:
@@ -107,6 +116,9 @@ class _AutoBase(BaseEstimator):
         X = check_X(X, fit=True)
         y_enc, task, classes = check_y(y, task)
         check_consistent_length(X, y_enc)
+        if len(y_enc) < 2:
+            raise ValueError(f"X has {len(y_enc)} sample(s) (n_samples={len(y_enc)}); at least 2 are needed to "
+                             "validate a model")
         settings = self._settings(task)
         from autolearn.evaluation.metrics import get_metric
 
@@ -125,6 +137,10 @@ class _AutoBase(BaseEstimator):
     # -- results -------------------------------------------------------------------------------
     def _check_input(self, X: Any) -> Any:
         check_is_fitted(self, "search_")
+        n_columns = getattr(X, "shape", (0, None))[1] if getattr(X, "ndim", 2) == 2 else None
+        if n_columns is not None and not isinstance(X, pd.DataFrame) and n_columns != self.n_features_in_:
+            raise ValueError(f"X has {n_columns} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
         return check_X(X, fit=False, schema=self.search_.schema)
 
     @property
@@ -201,6 +217,16 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
     strategy : str
         Optimizer or scheduler name ("random", "tpe", "rf", "gp", "sh", "hyperband", "asha", ...).
     ensemble : {"selection", "stacking", "stacking-lasso", "stacking-elasticnet", None}
+    max_ensemble_size, infer_time_limit : optional
+        At most this many distinct members / seconds of prediction per row, measured on validation.
+    backend : {"local", "dask"}
+        Worker processes on this machine, or a Dask cluster (``dask_client`` or ``dask_address``; a
+        local cluster when neither is given).
+    run_dir : str, optional
+        Where the run history (SQLite), validation predictions and task data are kept; with
+        ``resume=True`` an interrupted search in it is continued.
+    storage : str, optional
+        A SQLAlchemy URL or SQLite path for the run history instead of ``run_dir/history.sqlite``.
 
     Examples
     --------
@@ -220,7 +246,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         return self._fit(X, y, task)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.search_.model.predict_proba(self._check_input(X)))
+        X = self._check_input(X)
+        return np.asarray(self.search_.model.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -234,7 +261,8 @@ class AutoRegressor(RegressorMixin, _AutoBase):
         return self._fit(X, y, "regression")
 
     def predict(self, X: Any) -> np.ndarray:
-        return np.asarray(self.search_.model.predict(self._check_input(X)), dtype=float)
+        X = self._check_input(X)
+        return np.asarray(self.search_.model.predict(X), dtype=float)
 
 
 def load(path: str | Path) -> _AutoBase:

@@ -130,7 +130,9 @@ def check_consistent_length(X: Any, y: Any) -> None:
 
 def _check_shape(n_rows: int, n_cols: int) -> None:
     if n_rows == 0 or n_cols == 0:
-        raise ValueError(f"X is empty: {n_rows} rows and {n_cols} columns; at least 1 of each is needed")
+        # the parenthesis repeats scikit-learn's wording, which its estimator checks look for
+        what = f"0 sample(s) (shape=({n_rows}, {n_cols}))" if n_rows == 0 else f"0 feature(s) (shape=({n_rows}, 0))"
+        raise ValueError(f"X is empty: {n_rows} rows and {n_cols} columns ({what} while a minimum of 1 is required)")
 
 
 def _check_n_columns(n_columns: int, schema: Schema | None) -> None:
@@ -171,12 +173,14 @@ def _array_to_frame(array: np.ndarray, schema: Schema | None) -> pd.DataFrame:
         raise ValueError(f"X must be 2-D; got a scalar {array!r}")
     if array.ndim == 1:
         raise ValueError(
-            f"X must be 2-D; got a 1-D array of shape {array.shape}. Reshape it with X.reshape(-1, 1) "
+            f"X must be 2-D; got a 1-D array of shape {array.shape}. Reshape your data with X.reshape(-1, 1) "
             "if it is a single feature or X.reshape(1, -1) if it is a single row"
         )
     if array.ndim > 2:
         raise ValueError(f"X must be 2-D; got a {array.ndim}-D array of shape {array.shape}")
-    if array.dtype.kind in "cmV":
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X has dtype {array.dtype}; expected real numbers")
+    if array.dtype.kind in "mV":
         raise TypeError(f"X has unsupported dtype {array.dtype}; expected numbers, booleans, strings or datetimes")
     _check_shape(*array.shape)
     _check_n_columns(array.shape[1], schema)
@@ -291,7 +295,8 @@ def _label_type(value: Any) -> str:
 def _as_1d(y: Any) -> np.ndarray:
     """y as a 1-D NumPy array; object arrays keep each label's Python type."""
     if y is None:
-        raise TypeError("y is None; pass one label (or target value) per row of X")
+        raise ValueError("the search requires y to be passed, but the target y is None; pass one label (or target "
+                         "value) per row of X")
     if isinstance(y, (str, bytes)) or np.isscalar(y):
         raise TypeError(f"y must be a 1-D array-like of labels; got a single {type(y).__name__} {y!r}")
     if isinstance(y, pd.DataFrame):
@@ -437,12 +442,12 @@ def check_y(y: Any, task: str | None = None) -> tuple[np.ndarray, str, np.ndarra
     if requested is not None and _non_integer(array):
         example = array[array != np.round(array)][0]
         raise ValueError(
-            f"task {requested!r} needs class labels, but y has non-integer numbers such as {_repr(example)}; "
-            "use task='regression' or convert the labels"
+            f"task {requested!r} needs class labels, but y looks continuous (non-integer numbers such as "
+            f"{_repr(example)}); use task='regression' or convert the labels"
         )
     classes, encoded = np.unique(array, return_inverse=True)
     if len(classes) < 2:
-        raise ValueError(f"y has a single class {_repr(classes[0])}; classification needs at least 2")
+        raise ValueError(f"y has a single class {_repr(classes[0])} (1 class); classification needs at least 2")
     if requested is None or requested == "classification":
         resolved = "binary" if len(classes) == 2 else "multiclass"
     elif resolved == "binary" and len(classes) != 2:

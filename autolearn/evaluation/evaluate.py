@@ -86,13 +86,18 @@ class Evaluator:
     (iterations where the model has them, rows otherwise).
     """
 
-    def __init__(self, data_path: str, fidelity: str = "auto") -> None:
+    def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = ()) -> None:
         if fidelity not in ("auto", "rows", "iterations"):
             raise ValueError(f"fidelity must be 'auto', 'rows' or 'iterations', got {fidelity!r}")
         self.data_path = data_path
         self.fidelity = fidelity
+        self.components = components  # user-registered components the worker must know
 
     def __call__(self, spec: TrialSpec) -> Outcome:
+        if self.components:
+            from autolearn.components import ensure_registered
+
+            ensure_registered(self.components)
         data = load_task_data(self.data_path)
         if spec.instance == REFIT:
             return self._refit(data, spec)
@@ -102,7 +107,7 @@ class Evaluator:
         from autolearn.pipeline import build_pipeline
 
         return build_pipeline(dict(spec.config), task=data.task, schema=data.schema, seed=spec.seed,
-                              budget=budget, n_rows=n_rows)
+                              budget=budget, n_rows=n_rows, n_classes=data.n_classes or None)
 
     def _validate(self, data: TaskData, spec: TrialSpec) -> Outcome:
         config = dict(spec.config)

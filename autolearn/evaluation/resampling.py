@@ -56,10 +56,12 @@ def make_splits(y: np.ndarray, task: str, plan: Resampling, seed: int) -> list[S
     """Train/validation index pairs; stratified where every class has enough members."""
     n = len(y)
     idx = np.arange(n)
-    stratify = task != "regression" and np.bincount(y.astype(int)).min() >= (plan.n_folds if plan.kind == "cv" else 2)
+    stratify = task != "regression" and np.bincount(y.astype(int)).min() >= (min(plan.n_folds, n) if plan.kind == "cv"
+                                                                              else 2)
     if plan.kind == "cv":
-        if n < plan.n_folds:
-            raise ValueError(f"{plan.n_folds}-fold CV needs at least {plan.n_folds} rows, got {n}")
+        if n < 2:
+            raise ValueError(f"cross-validation needs at least 2 rows, got {n}")
+        plan = Resampling("cv", min(plan.n_folds, n))  # tiny data: fewer folds rather than no search
         cv = StratifiedKFold(plan.n_folds, shuffle=True, random_state=seed) if stratify else \
             KFold(plan.n_folds, shuffle=True, random_state=seed)
         return [(tr, va) for tr, va in cv.split(idx, y if stratify else None)]

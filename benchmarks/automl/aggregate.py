@@ -115,8 +115,8 @@ def win_tie_loss(norm: pd.DataFrame, tol: float = TIE_TOLERANCE) -> dict[tuple[s
 def wtl_table(wtl: dict[tuple[str, str], tuple[int, int, int]], systems: list[str]) -> pd.DataFrame:
     """Win/tie/loss as a system × system table of ``"w/t/l"`` strings (row against column)."""
     table = pd.DataFrame("", index=systems, columns=systems)
-    for (a, b), (w, t, l) in wtl.items():
-        table.loc[a, b] = f"{w}/{t}/{l}"
+    for (a, b), counts in wtl.items():
+        table.loc[a, b] = "/".join(str(c) for c in counts)
     return table
 
 

@@ -61,7 +61,7 @@ def _plots(norm: pd.DataFrame, summary: pd.DataFrame, out: Path, suffix: str) ->
         fig.savefig(out / files[-1], dpi=110)
         plt.close(fig)
     if norm.shape[0] >= 1:
-        fig, ax = plt.subplots(figsize=(8, 0.3 * norm.shape[0] + 1.8))
+        fig, ax = plt.subplots(figsize=(9.5, 0.3 * norm.shape[0] + 1.8))
         order = norm.mean(axis=1).sort_values().index
         for i, system in enumerate(norm.columns):
             ax.scatter(norm.loc[order, system].clip(lower=-1), np.arange(len(order)), label=system,
@@ -70,7 +70,7 @@ def _plots(norm: pd.DataFrame, summary: pd.DataFrame, out: Path, suffix: str) ->
         ax.axvline(0, color="grey", lw=0.8)
         ax.axvline(1, color="grey", lw=0.8, ls="--")
         ax.set_xlabel("normalized score (constant predictor = 0, best = 1; clipped at −1)")
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         files.append(f"normalized_scores{suffix}.png")
         fig.savefig(out / files[-1], dpi=110)

@@ -15,7 +15,8 @@
 # "not_installed" with that reason in the results, never silently dropped.
 set -u -o pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
 VENVS="$ROOT/benchmarks/.venvs"
 PYENV_ROOT="${PYENV_ROOT:-/root/.pyenv}"
 PY311="${PY311:-$PYENV_ROOT/versions/3.11.7/bin/python}"
@@ -35,14 +36,19 @@ install() {  # install PEER PYTHON PACKAGES...
     local peer="$1" python="$2"; shift 2
     local venv="$VENVS/$peer" log="$VENVS/$peer.log"
     rm -f "$VENVS/$peer.installed" "$VENVS/$peer.failed"
-    echo "== $peer: $python -m venv $venv; pip install $*" | tee "$log"
+    # The lock (pip freeze of the last good install) pins every transitive dependency too, so two
+    # machines benchmark the same peer; UNLOCKED=1 resolves afresh (then refresh the lock from
+    # benchmarks/.venvs/<peer>.installed).
+    local lock=""
+    if [ -z "${UNLOCKED:-}" ] && [ -f "$HERE/locks/$peer.txt" ]; then lock="-c $HERE/locks/$peer.txt"; fi
+    echo "== $peer: $python -m venv $venv; pip install $lock $*" | tee "$log"
     if [ -z "$python" ] || [ ! -x "$python" ]; then
         echo "no interpreter for $peer (wanted: ${python:-a pyenv Python 3.9})" > "$VENVS/$peer.failed"
         echo "   FAILED: $(cat "$VENVS/$peer.failed")"; return 1
     fi
     if "$python" -m venv "$venv" >> "$log" 2>&1 \
         && "$venv/bin/python" -m pip install --upgrade pip "setuptools<81" wheel >> "$log" 2>&1 \
-        && "$venv/bin/python" -m pip install "$@" >> "$log" 2>&1; then
+        && "$venv/bin/python" -m pip install $lock "$@" >> "$log" 2>&1; then
         "$venv/bin/python" -m pip freeze > "$VENVS/$peer.installed"
         echo "   ok: $(grep -iE "^(flaml|autogluon.tabular|h2o|tpot|mljar-supervised|auto-sklearn|torch)==" "$VENVS/$peer.installed" | tr '\n' ' ')"
     else

@@ -68,7 +68,8 @@ class SpaceEncoder:
                 raise TypeError(f"unsupported hyperparameter type {type(hp).__name__} for {hp.name!r}")
         self.tunable = self.kind != CONST
         self.default = space.get_default_configuration().get_array().copy()
-        self.const_vector = np.array([hp.to_vector(hp.default_value) for hp in self.hps], dtype=float)
+        # every hyperparameter's default, active or not (what a newly activated child starts from)
+        self.default_full = np.array([hp.to_vector(hp.default_value) for hp in self.hps], dtype=float)
         # Conditions grouped by ConfigSpace itself: children that share an equivalent parent
         # condition, shallow conditions first, so evaluating them in order handles nesting.
         self.conditions: list[tuple[Any, np.ndarray]] = [
@@ -77,7 +78,7 @@ class SpaceEncoder:
         ]
         self.forbiddens = list(space.forbidden_clauses)
         self.groups: list[np.ndarray] = self._activity_groups()
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[int, tuple[Mapping[str, Any], np.ndarray]] = {}
 
     def _activity_groups(self) -> list[np.ndarray]:
         """Hyperparameters that are always active together; the first group is always active.
@@ -101,15 +102,18 @@ class SpaceEncoder:
 
     # -- configurations <-> raw ConfigSpace vectors ------------------------------------------------
     def encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Raw vectors (n, d), NaN for inactive; cached because told configurations never change."""
+        """Raw vectors (n, d), NaN for inactive.
+
+        Cached by object identity (the cache keeps the object, so an id is never reused): told
+        configurations never change, and hashing 500 dicts per ask would cost more than the model.
+        """
         out = np.empty((len(configs), self.n_dims))
         for i, config in enumerate(configs):
-            key = spaces.config_key(config)
-            row = self._cache.get(key)
-            if row is None:
-                row = Configuration(self.space, values=dict(config)).get_array().copy()
-                self._cache[key] = row
-            out[i] = row
+            entry = self._cache.get(id(config))
+            if entry is None or entry[0] is not config:
+                entry = (config, Configuration(self.space, values=dict(config)).get_array().copy())
+                self._cache[id(config)] = entry
+            out[i] = entry[1]
         return out
 
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
@@ -138,7 +142,7 @@ class SpaceEncoder:
             elif k in (CAT, ORD):
                 X[:, j] = np.minimum(np.floor(u * self.size[j]), self.size[j] - 1)
             else:
-                X[:, j] = self.const_vector[j]
+                X[:, j] = self.default_full[j]
         return X
 
     def to_unit(self, X: np.ndarray) -> np.ndarray:
@@ -169,7 +173,7 @@ class SpaceEncoder:
             elif k in (CAT, ORD):
                 X[:, j] = np.clip(np.round(col), 0, self.size[j] - 1)
             else:
-                X[:, j] = np.where(np.isnan(col), np.nan, self.const_vector[j])
+                X[:, j] = np.where(np.isnan(col), np.nan, self.default_full[j])
         return X
 
     def canonical_column(self, j: int, col: np.ndarray) -> np.ndarray:
@@ -279,11 +283,13 @@ class SpaceEncoder:
 
         Floats and integers move by a Gaussian step whose scale is drawn log-uniformly from
         ``stdev`` (coarse and fine moves in one batch), categoricals jump to another value, ordinals
-        to an adjacent one; children a change activates get random values, as a fresh sample would.
+        to an adjacent one; children a change activates start at their defaults, as in SMAC
+        (ConfigSpace's ``change_hp_value``): switching a branch then tries its sane setting first
+        instead of a random one that makes the whole branch look bad.
         Returns the neighbours and, per neighbour, the row it came from; forbidden ones are dropped.
         """
         parent = np.repeat(np.arange(len(X)), n_per)
-        N = self.complete(X, rng)[parent]
+        N = np.where(np.isnan(X), self.default_full[None, :], X)[parent]
         active = ~np.isnan(X[parent]) & self.tunable[None, :]
         pick = np.where(active, rng.random(active.shape), -1.0)
         col = np.argmax(pick, axis=1)

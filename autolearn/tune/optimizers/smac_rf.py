@@ -18,7 +18,7 @@ import numpy as np
 from ConfigSpace import ConfigurationSpace
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
-from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor
+from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor, transform_targets
 
 
 class TreeEnsemble:
@@ -95,7 +95,7 @@ class RandomForestBO(ModelBasedOptimizer):
         min_samples_leaf: int = 3,
         max_features: float = 5 / 6,
         extra_trees: bool = False,
-        log_y: bool = False,
+        y_transform: str = "none",
         acquisition: str = "log_ei",
         beta: float = 2.0,
         random_fraction: float = 0.2,
@@ -111,7 +111,7 @@ class RandomForestBO(ModelBasedOptimizer):
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.extra_trees = extra_trees
-        self.log_y = log_y
+        self.y_transform = y_transform
         self._cacheable = True  # False when targets change between asks (ParEGO)
         self._cached: tuple[int, TreeEnsemble] | None = None
 
@@ -123,11 +123,7 @@ class RandomForestBO(ModelBasedOptimizer):
 
     def _surrogate(self, X: np.ndarray, y: np.ndarray, P: np.ndarray) -> tuple[Predictor, float]:
         enc = self._encoder
-        if self.log_y:
-            import os
-            f = float(os.environ.get("LOGD", "1e-3"))
-            span = float(np.median(y) - y.min()) if os.environ.get("LOGM") else float(np.ptp(y))
-            y = np.log(y - y.min() + max(f * span, 1e-10))
+        y = transform_targets(y, self.y_transform)
         F = enc.tree_features(X)
         if self._cacheable and self._cached is not None and self._cached[0] == len(self.history):
             forest = self._cached[1]

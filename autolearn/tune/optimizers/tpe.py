@@ -189,10 +189,12 @@ class TPE(Optimizer):
             return Suggestion(enc.decode(self._design[self._design_next - 1])[0], origin="initial")
         if len(configs) < 2:
             return Suggestion(enc.decode(enc.sample(1, self.rng))[0], origin="random")
-        X = enc.to_unit(enc.encode(configs))
-        P = enc.to_unit(enc.encode([p.config for p in pending])) if pending and self.constant_liar else None
+        raw = enc.encode(configs)
+        raw_pending = enc.encode([p.config for p in pending])
+        busy = set(keys(np.vstack([raw, raw_pending])))
+        X = enc.to_unit(raw)
+        P = enc.to_unit(raw_pending) if pending and self.constant_liar else None
         y = losses[:, 0]
-        busy = set(keys(enc.encode(list(configs) + [p.config for p in pending])))
         for _ in range(4):  # redraw on a forbidden or duplicate point, then give up to random
             U = np.full((1, enc.n_dims), 0.5)
             for group in enc.groups:

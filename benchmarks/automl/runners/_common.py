@@ -21,8 +21,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,8 @@ class Task:
         self.budget = float(args.budget)
         self.cores = int(args.cores)
         self.seed = int(args.seed)
-        self.options: Dict[str, Any] = json.loads(args.options or "{}")
-        self.meta: Dict[str, Any] = json.loads((self.dir / "task.json").read_text())
+        self.options: dict[str, Any] = json.loads(args.options or "{}")
+        self.meta: dict[str, Any] = json.loads((self.dir / "task.json").read_text())
         self.kind: str = self.meta["task"]  # binary | multiclass | regression
         self.target: str = self.meta["target"]
         self.n_classes: int = int(self.meta.get("n_classes") or 0)
@@ -86,7 +87,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_result(out_dir: Path, result: Dict[str, Any]) -> None:
+def write_result(out_dir: Path, result: dict[str, Any]) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / "result.json.tmp"
     tmp.write_text(json.dumps(result, default=_json_default))
@@ -99,7 +100,7 @@ def timed(fn: Callable[[], Any]) -> tuple:
     return value, time.perf_counter() - start
 
 
-def main(fit_predict: Callable[[Task], Dict[str, Any]], import_check: Optional[Callable[[], str]] = None) -> None:
+def main(fit_predict: Callable[[Task], dict[str, Any]], import_check: Callable[[], str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--task-dir", required=True)
     parser.add_argument("--out-dir", required=True)

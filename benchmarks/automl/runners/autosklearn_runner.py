@@ -37,7 +37,7 @@ def encode(train, test):  # noqa: ANN001, ANN201
                                    categories=cats).codes.astype(float)
             frame[col] = np.where(codes < 0, np.nan, codes)
         feat_type.append("Categorical")
-    return train.astype(float), test.astype(float), feat_type
+    return train.to_numpy(dtype=float), test.to_numpy(dtype=float), feat_type  # arrays: feat_type applies
 
 
 def fit_predict(task: Task) -> dict:

@@ -28,7 +28,7 @@ def fit_predict(task: Task) -> dict:
     settings.update(task.options)
     X = task.X_train
     for col in X.columns:  # FLAML treats pandas categoricals as categorical features
-        if not (X[col].dtype.kind in "biuf"):
+        if X[col].dtype.kind not in "biuf":
             X[col] = X[col].astype("category")
     test = task.test.copy()
     for col in test.columns:

@@ -38,6 +38,17 @@ def free_port_pair() -> int:
     raise RuntimeError("no free port pair for H2O")
 
 
+def saved_size(h2o, leader, folder: Path) -> int:  # noqa: ANN001
+    """Bytes of the leader saved with ``h2o.save_model``, plus its base models if it is a stacked
+    ensemble (a saved ensemble refers to them rather than containing them). MOJO export, which would
+    bundle them, needs the commercial "H2O-3 Secure" build in h2o 3.46."""
+    models = [leader]
+    if leader.algo == "stackedensemble":
+        for base in leader.base_models or []:
+            models.append(h2o.get_model(base["name"] if isinstance(base, dict) else str(base)))
+    return sum(dir_size(Path(h2o.save_model(m, path=str(folder), force=True))) for m in models)
+
+
 def fit_predict(task: Task) -> dict:
     import h2o
     from h2o.automl import H2OAutoML
@@ -67,9 +78,8 @@ def fit_predict(task: Task) -> dict:
         else:
             result["predictions"] = frame["predict"].to_numpy()
         try:
-            saved = h2o.save_model(aml.leader, path=str(task.out_dir / "model"), force=True)
-            result["model_size_bytes"] = dir_size(Path(saved))
-        except Exception as exc:  # some leaders (stacked ensembles of many models) are large but savable
+            result["model_size_bytes"] = saved_size(h2o, aml.leader, task.out_dir / "model")
+        except Exception as exc:
             result["model_size_reason"] = f"h2o.save_model failed: {exc}"
         return result
     finally:

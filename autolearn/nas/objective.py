@@ -1,0 +1,195 @@
+"""One search trial: train the trial's architecture for its epochs and score it on the holdout.
+
+Runs in a worker (``autolearn.execution``), so everything it needs comes from files: the task data
+(written once per search, as the AutoML evaluator does), the incumbents (best loss so far per epoch
+count, rewritten by the search after each result, read here for learning-curve stopping) and the
+checkpoints of lower-fidelity trials (a promoted trial continues its parent's network from there).
+
+Outcomes:
+
+* SUCCESS: the holdout loss of the trained network (the search metric), info with the epochs run,
+  best epoch, why training stopped, and the fitted estimator as an artifact at full budget;
+* PRUNED: the learning curve predicted that the run cannot beat the incumbent; values hold the loss
+  reached so far and info the extrapolation;
+* a DARTS supernet trial (``instance == "supernet"``) reports the holdout loss of the supernet itself
+  (the one-shot estimate, not comparable to standalone trials) and the discretized architecture in info.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+
+from autolearn.evaluation.evaluate import TaskData, load_task_data, take
+from autolearn.nas.curves import LearningCurveRule
+from autolearn.nas.spaces import architecture, epochs_for_budget
+from autolearn.records import Outcome, Status, TrialSpec
+
+INCUMBENTS = "incumbents.json"
+STARTUP_SECONDS = 3.0  # importing torch in a fresh worker; not available for training
+
+
+def read_incumbent(workdir: str | os.PathLike, epochs: int) -> float | None:
+    try:
+        data = json.loads((Path(workdir) / INCUMBENTS).read_text())
+    except (OSError, ValueError):
+        return None
+    value = data.get(str(epochs))
+    return None if value is None else float(value)
+
+
+def update_incumbent(workdir: str | os.PathLike, epochs: int, loss: float) -> None:
+    """Keep the lowest loss per epoch count; written atomically, workers may read at any time."""
+    path = Path(workdir) / INCUMBENTS
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if math.isfinite(loss) and loss < data.get(str(epochs), math.inf):
+        data[str(epochs)] = loss
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+
+
+def full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities with one column per encoded class 0..K-1 (a class absent from training gets 0)."""
+    if proba.shape[1] == n_classes:
+        return proba
+    out = np.zeros((len(proba), n_classes))
+    out[:, np.asarray(classes, dtype=int)] = proba
+    return out
+
+
+@dataclass
+class NASObjective:
+    """``NASObjective(...)(spec)``: the holdout loss of ``spec.config`` trained for ``spec.budget``."""
+
+    data_path: str
+    workdir: str
+    space: str
+    max_epochs: int = 50
+    patience: int = 10
+    curve_stopping: bool = True
+    keep_checkpoints: bool = False  # multi-fidelity searches: promoted trials continue from these
+
+    def __call__(self, spec: TrialSpec) -> Outcome:
+        from autolearn.nas._torch import set_threads
+
+        set_threads()
+        data = load_task_data(self.data_path)
+        if spec.instance == "supernet":
+            return self._supernet(data, spec)
+        return self._train(data, spec)
+
+    # -- one architecture ----------------------------------------------------------------------
+    def _train(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        from autolearn.nas.estimators import estimator_for
+
+        train, valid = data.splits[0]
+        epochs = epochs_for_budget(spec.budget, self.max_epochs)
+        max_time = _training_seconds(spec)
+        est = self._checkpoint(spec.parent)
+        continued = est is not None
+        if est is not None:
+            est.set_params(warm_start=True, epochs=epochs, max_time=max_time)
+        else:
+            est = estimator_for(data.task)(architecture(dict(spec.config), self.space), epochs=epochs,
+                                           seed=spec.seed, patience=self.patience, max_time=max_time)
+        rule = LearningCurveRule(read_incumbent(self.workdir, epochs)) if self.curve_stopping else None
+        X_va, y_va = take(data.X, valid), data.y[valid]
+        t0 = time.perf_counter()
+        est.fit(take(data.X, train), data.y[train], eval_set=(X_va, y_va),
+                eval_loss=lambda y, p: data.metric.loss(y, self._adapt(est, p, data)), stop_rule=rule)
+        fit_time = time.perf_counter() - t0
+        loss = data.metric.loss(y_va, self._predict(est, X_va, data))
+        if not math.isfinite(loss):
+            raise ValueError(f"the validation loss is not finite ({loss})")
+        pruned = est.stopped_ == "learning_curve"
+        info: dict[str, Any] = {
+            "architecture": dict(est.architecture_), "description": est.architecture_.describe(),
+            "score": data.metric.score_from_loss(loss), "epochs": epochs, "epochs_trained": est.n_epochs_,
+            "best_epoch": est.best_epoch_, "stopped": est.stopped_, "fit_time": fit_time, "continued": continued,
+            "n_train": len(train),
+        }
+        if pruned and rule is not None:
+            info.update(predicted_final=rule.predicted_final, incumbent=rule.incumbent,
+                        extrapolations=rule.predictions)
+        if self.keep_checkpoints and spec.budget < 1.0 and not pruned:
+            self._save_checkpoint(spec.trial_id, est)
+        status = Status.PRUNED if pruned else Status.SUCCESS
+        keep = status is Status.SUCCESS and spec.budget >= 1.0
+        return Outcome(values=(float(loss),), info=info, artifacts=est if keep else None, status=status)
+
+    @staticmethod
+    def _adapt(est: Any, prediction: np.ndarray, data: TaskData) -> np.ndarray:
+        if data.task == "regression":
+            return prediction
+        return full_proba(prediction, est.classes_, data.n_classes)
+
+    def _predict(self, est: Any, X: Any, data: TaskData) -> np.ndarray:
+        if data.task == "regression":
+            return est.predict(X)
+        return full_proba(est.predict_proba(X), est.classes_, data.n_classes)
+
+    def _checkpoint(self, trial_id: int | None) -> Any:
+        path = Path(self.workdir) / "checkpoints" / f"{trial_id}.pkl"
+        if trial_id is None or not path.exists():
+            return None
+        with open(path, "rb") as fh:
+            return cloudpickle.load(fh)
+
+    def _save_checkpoint(self, trial_id: int, est: Any) -> None:
+        folder = Path(self.workdir) / "checkpoints"
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f"{trial_id}.pkl.tmp"
+        with open(tmp, "wb") as fh:
+            cloudpickle.dump(est, fh)
+        tmp.replace(folder / f"{trial_id}.pkl")
+
+    # -- a DARTS supernet ----------------------------------------------------------------------
+    def _supernet(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        """Search a cell on the training rows; report the supernet's own holdout loss (one-shot)."""
+        from autolearn.nas._torch import resolve_device
+        from autolearn.nas.darts import search_cell
+        from autolearn.nas.features import FeatureCoder
+
+        train, valid = data.splits[0]
+        coder = FeatureCoder()
+        x_num, x_cat = coder.fit_transform(take(data.X, train))
+        y_tr = data.y[train]
+        regression = data.task == "regression"
+        mean, std = (float(np.mean(y_tr)), float(np.std(y_tr)) or 1.0) if regression else (0.0, 1.0)
+        target = ((y_tr - mean) / std).astype(np.float32).reshape(-1, 1) if regression else y_tr.astype(np.int64)
+        arch, weights, out, facts = search_cell(
+            x_num, x_cat, target, task=data.task, n_outputs=1 if regression else data.n_classes,
+            base=architecture(dict(spec.config), "cell"), cardinalities=coder.cardinalities,
+            epochs=max(1, self.max_epochs // 2), seed=spec.seed, max_time=_training_seconds(spec),
+            device=resolve_device("auto"), eval_data=coder.transform(take(data.X, valid)))
+        if regression:
+            prediction = out.astype(np.float64).ravel() * std + mean
+        else:
+            z = np.exp(out - out.max(axis=1, keepdims=True))
+            prediction = z / z.sum(axis=1, keepdims=True)
+        loss = data.metric.loss(data.y[valid], prediction)
+        if not math.isfinite(loss):
+            raise ValueError(f"the supernet's validation loss is not finite ({loss})")
+        info = {"architecture": dict(arch), "description": arch.describe(), "alphas": np.round(weights, 4).tolist(),
+                "score": data.metric.score_from_loss(loss), **facts}
+        return Outcome(values=(float(loss),), info=info)
+
+
+def _training_seconds(spec: TrialSpec) -> float | None:
+    """Seconds training may take so that the trial ends before the runner kills it at its limit."""
+    limit = spec.limits.wall_time
+    if not limit:
+        return None
+    return max(0.85 * limit - STARTUP_SECONDS, 0.1)

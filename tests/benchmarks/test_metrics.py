@@ -1,0 +1,47 @@
+"""Metric arithmetic on hand-made predictions."""
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.automl.metrics import align_proba, constant_score, evaluate
+
+
+def test_binary_auc_and_orientation():
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]])
+    m = evaluate("binary", y, proba=proba)
+    assert m["metric"] == "auc" and m["auc"] == pytest.approx(0.75) and m["score"] == m["auc"]
+    assert m["acc"] == pytest.approx(0.75)
+
+
+def test_multiclass_logloss_is_negated_as_score():
+    y = np.array([0, 1, 2])
+    proba = np.array([[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.25, 0.25, 0.5]])
+    m = evaluate("multiclass", y, proba=proba)
+    assert m["logloss"] == pytest.approx(-math.log(0.5))
+    assert m["score"] == pytest.approx(math.log(0.5))
+
+
+def test_regression_rmse_and_r2():
+    m = evaluate("regression", np.array([1.0, 2.0, 3.0]), pred=np.array([1.0, 2.0, 5.0]))
+    assert m["rmse"] == pytest.approx(math.sqrt(4 / 3))
+    assert m["score"] == pytest.approx(-math.sqrt(4 / 3))
+    assert m["r2"] == pytest.approx(1 - 4 / 2)
+
+
+def test_align_proba_fills_classes_the_system_never_saw():
+    proba = align_proba(np.array([[0.2, 0.8]]), classes=[2, 0], n_classes=3)
+    assert proba.shape == (1, 3)
+    assert proba[0, 0] == pytest.approx(0.8) and proba[0, 2] == pytest.approx(0.2)
+    assert proba[0, 1] > 0 and proba.sum() == pytest.approx(1.0)  # clipped, so log loss stays finite
+
+
+def test_constant_predictor_scores():
+    assert constant_score("binary", np.array([0, 1, 1, 1]), np.array([0, 1]), 2) == pytest.approx(0.5)
+    prior_loss = -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))
+    y_test = np.array([0, 1, 1, 1])
+    assert constant_score("multiclass", np.array([0, 1, 1, 1]), y_test, 2) == pytest.approx(-prior_loss)
+    assert constant_score("regression", np.array([1.0, 3.0]), np.array([2.0, 4.0]), 0) == pytest.approx(
+        -math.sqrt(2.0))

@@ -1,0 +1,37 @@
+"""The results log: lines survive a cut-off write; reruns skip finished keys only."""
+
+import json
+
+from benchmarks.automl.results import ResultsLog, read_results
+
+
+def line(system, status="ok", dataset="d"):
+    return {"system": system, "dataset": dataset, "seed": 0, "fold": 0, "budget": 10.0, "status": status,
+            "score": float("nan")}
+
+
+def test_append_reads_back_and_nan_becomes_null(tmp_path):
+    log = ResultsLog(tmp_path / "results.jsonl")
+    log.append(line("a"))
+    text = (tmp_path / "results.jsonl").read_text()
+    assert text.endswith("\n") and '"score": null' in text
+    assert read_results(tmp_path / "results.jsonl")[0]["system"] == "a"
+
+
+def test_a_line_cut_by_a_kill_is_skipped_and_the_next_append_starts_fresh(tmp_path):
+    path = tmp_path / "results.jsonl"
+    log = ResultsLog(path)
+    log.append(line("a"))
+    with open(path, "a") as fh:
+        fh.write(json.dumps(line("b"))[:25])  # a write interrupted mid-line
+    log.append(line("c"))
+    assert [r["system"] for r in read_results(path)] == ["a", "c"]
+
+
+def test_done_skips_finished_but_not_missing_peers(tmp_path):
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for system, status in [("ok", "ok"), ("bad", "failed"), ("slow", "timeout"), ("absent", "not_installed")]:
+        log.append(line(system, status))
+    done = {k[0] for k in log.done()}
+    assert done == {"ok", "bad", "slow"}
+    assert {k[0] for k in log.done(retry=("failed",))} == {"ok", "slow"}

@@ -1,0 +1,83 @@
+"""One search end to end: resume after SIGKILL, run-directory rules, strategies and ensembles."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from autolearn import AutoClassifier
+from autolearn.storage import get_storage
+
+FIT_SCRIPT = """
+import sys
+from sklearn.datasets import make_classification
+from autolearn import AutoClassifier
+X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+AutoClassifier(time_budget=120, run_dir=sys.argv[1], seed=0, include=sys.argv[2:] or None).fit(X, y)
+"""
+
+
+def _completed(path):
+    storage = get_storage(path)
+    try:
+        return {r.spec.trial_id: r.result for r in storage.trials("automl") if r.result is not None}
+    except KeyError:
+        return {}
+    finally:
+        storage.close()
+
+
+def test_resume_after_sigkill_loses_no_completed_trial(tmp_path):
+    run_dir = tmp_path / "run"
+    history = run_dir / "history.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", FIT_SCRIPT, str(run_dir), "logistic_regression", "knn"])
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if history.exists() and len(_completed(history)) >= 4:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _completed(history)
+    assert len(before) >= 4
+
+    X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    model = AutoClassifier(time_budget=120, run_dir=str(run_dir), seed=0, resume=True, max_trials=len(before) + 3,
+                           include=["logistic_regression", "knn"])
+    model.fit(X, y)
+    after = {r.spec.trial_id: r.result for r in model.search_.records if r.result is not None}
+    for tid, result in before.items():  # every completed trial is kept, unchanged
+        assert after[tid].status == result.status and after[tid].values == result.values
+    validation = model.trials_[model.trials_["kind"] == "validation"]
+    assert len(validation) > len(before)
+    assert model.predict(X).shape == (300,)
+
+
+def test_run_dir_is_not_overwritten_without_resume(tmp_path):
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    AutoClassifier(time_budget=30, max_trials=2, run_dir=str(tmp_path), seed=0).fit(X, y)
+    mtime = os.path.getmtime(tmp_path / "history.sqlite")
+    with pytest.raises(ValueError, match="already holds a search; pass resume=True"):
+        AutoClassifier(time_budget=30, max_trials=2, run_dir=str(tmp_path), seed=0).fit(X, y)
+    with pytest.raises(ValueError, match="different data or settings"):
+        AutoClassifier(time_budget=30, max_trials=2, run_dir=str(tmp_path), seed=1, resume=True).fit(X, y)
+    assert os.path.getmtime(tmp_path / "history.sqlite") == mtime
+    with pytest.raises(ValueError, match="no search to resume"):
+        AutoClassifier(time_budget=30, run_dir=str(tmp_path / "new"), resume=True).fit(X, y)
+
+
+@pytest.mark.parametrize("ensemble", ["selection", "stacking", "stacking-lasso", "stacking-elasticnet", None])
+def test_every_ensemble_gives_valid_probabilities(ensemble):
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    model = AutoClassifier(time_budget=60, max_trials=6, seed=0, ensemble=ensemble,
+                           include=["logistic_regression", "knn", "decision_tree", "gaussian_nb"]).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (200, 3)
+    assert np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(1), 1)
+    members = model.get_models_with_weights()
+    assert members and (ensemble is not None or len(members) == 1)
