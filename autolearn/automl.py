@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from autolearn.data.schema import Schema
 from autolearn.ensemble import PredictionStore
@@ -26,6 +27,7 @@ from autolearn.execution import Completed, LocalRunner, Runner
 from autolearn.progress import Progress
 from autolearn.records import Limits, Status, Suggestion, TrialRecord, TrialResult
 from autolearn.storage import Storage, get_storage
+from autolearn.strategy import make_strategy
 from autolearn.tune.budget import Budget
 from autolearn.tune.loop import run_search, trial_seed
 from autolearn.tune.optimizers import Optimizer
@@ -55,6 +57,7 @@ class Settings:
     run_dir: str | None = None
     storage: str | None = None
     resume: bool = False
+    warm_start: bool = True
     backend: str = "local"
     dask_client: Any = None
     dask_address: str | None = None
@@ -99,22 +102,6 @@ def _run_directory(run_dir: str | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="autolearn-") as tmp:
         yield Path(tmp)
-
-
-def make_strategy(strategy: str, space: Any, seed: int) -> Optimizer:
-    """The optimizer or scheduler behind ``strategy=`` (an optimizer name, a scheduler name or "auto")."""
-    from autolearn.tune.optimizers import OPTIMIZERS, make_optimizer
-
-    if strategy == "auto":
-        return make_optimizer("random", space, seed=seed)
-    if strategy in OPTIMIZERS:
-        return make_optimizer(strategy, space, seed=seed)
-    from autolearn.tune.schedulers import SCHEDULERS, make_scheduler
-
-    if strategy in SCHEDULERS:
-        return make_scheduler(strategy, space, seed=seed)
-    raise ValueError(f"unknown strategy {strategy!r}; expected 'auto', one of {', '.join(OPTIMIZERS)} "
-                     f"or one of {', '.join(SCHEDULERS)}")
 
 
 def make_runner(settings: Settings) -> Runner:
@@ -192,8 +179,15 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
 
     from autolearn.space import build_space
 
-    space = build_space(task, include=settings.include, exclude=settings.exclude, schema=schema, seed=settings.seed)
-    optimizer = make_strategy(settings.strategy, space, settings.seed)
+    space = build_space(task, include=settings.include, exclude=settings.exclude, schema=schema, seed=settings.seed,
+                        sparse=not isinstance(X, pd.DataFrame))
+    recommended: list[dict] = []
+    if settings.warm_start and settings.strategy not in ("grid",):
+        from autolearn.meta import warm_start_configs
+
+        recommended = warm_start_configs(X, y, task, space, n=8, seed=settings.seed,
+                                         time_limit=min(5.0, 0.05 * (settings.time_budget or 100)))
+    optimizer = make_strategy(settings.strategy, space, settings.seed, recommended)
 
     fingerprint = data_fingerprint(X, y, task, metric.name, plan, settings.seed)
     storage = _open_history(settings, fingerprint)  # before any file is written: a clash changes nothing
@@ -250,6 +244,8 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             model, members = (None, []) if not fitted else _final_model(
                 candidates, combiner, fitted, store, y_valid, metric, settings, n_classes)
         timings["refit"] = time.monotonic() - start - timings["search"] - timings["ensemble"]
+        # what the run history alone cannot say, for reports and dashboards reading the run directory
+        storage.update_meta(STUDY, {"members": [[t, w] for w, _, t in members], "timings": timings})
         stored = storage.trials(STUDY)
         storage.close()
         store.close()

@@ -54,6 +54,7 @@ class _AutoBase(BaseEstimator):
         run_dir: str | None = None,
         storage: str | None = None,
         resume: bool = False,
+        warm_start: bool = True,
         verbose: int = 0,
     ) -> None:
         self.time_budget = time_budget
@@ -76,6 +77,7 @@ class _AutoBase(BaseEstimator):
         self.run_dir = run_dir
         self.storage = storage
         self.resume = resume
+        self.warm_start = warm_start
         self.verbose = verbose
 
     # -- fitting -------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ class _AutoBase(BaseEstimator):
             seed=int(self.seed), resampling=self.resampling, include=_names(self.include, "include"),
             exclude=_names(self.exclude, "exclude"), strategy=self.strategy, ensemble=self.ensemble,
             max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit,
-            run_dir=self.run_dir, storage=self.storage, resume=bool(self.resume), backend=self.backend,
+            run_dir=self.run_dir, storage=self.storage, resume=bool(self.resume), warm_start=bool(self.warm_start), backend=self.backend,
             dask_client=self.dask_client, dask_address=self.dask_address, verbose=self.verbose,
         )
 
@@ -171,6 +173,29 @@ class _AutoBase(BaseEstimator):
         check_is_fitted(self, "search_")
         return [(w, m) for w, m, _ in self.search_.members]
 
+    def feature_importance(self, X: Any, y: Any, n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
+        """Permutation importance on held-out data, in the search's own metric."""
+        check_is_fitted(self, "search_")
+        from autolearn.report.explain import feature_importance
+
+        return feature_importance(self, X, y, n_repeats=n_repeats, seed=seed)
+
+    def explain(self, X: Any, *, background: Any = None, target: Any = None, method: str = "auto",
+                n_permutations: int = 10, n_background: int | None = None, seed: int = 0) -> pd.DataFrame:
+        """Per-row feature contributions (SHAP where installed, permutation-sampled Shapley values otherwise)."""
+        check_is_fitted(self, "search_")
+        from autolearn.report.explain import explain
+
+        return explain(self, X, background=background, target=target, method=method,
+                       n_permutations=n_permutations, n_background=n_background, seed=seed)
+
+    def report(self, path: str | Path, X_test: Any = None, y_test: Any = None, *, title: str | None = None) -> Path:
+        """One self-contained HTML file: leaderboard, pipeline, plots of the search and of the model."""
+        check_is_fitted(self, "search_")
+        from autolearn.report.html import write_report
+
+        return write_report(self, path, X_test, y_test, title=title)
+
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to ``path``; ``autolearn.load(path)`` reads it in any process."""
         check_is_fitted(self, "search_")
@@ -227,6 +252,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         ``resume=True`` an interrupted search in it is continued.
     storage : str, optional
         A SQLAlchemy URL or SQLite path for the run history instead of ``run_dir/history.sqlite``.
+    warm_start : bool, default=True
+        Start with configurations the shipped meta-database recommends for similar datasets.
 
     Examples
     --------
@@ -250,7 +277,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         return np.asarray(self.search_.model.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class AutoRegressor(RegressorMixin, _AutoBase):

@@ -5,9 +5,9 @@ then seeded draws from the CASH space) is evaluated on every dataset of ``shared
 (deprecated entries skipped; a dataset listed in several collections is used once, PMLB's copy first,
 because a duplicate would leak into leave-one-dataset-out evaluations). Run from the repository root::
 
-    python -m benchmarks.build_metadb --max-datasets 12 --configs 40 --max-rows 1000 --time-per-eval 2 \
-        --n-jobs 1 --work benchmarks/results/metadb-small                       # development database
-    python -m benchmarks.build_metadb --configs 300 --max-rows 5000 --time-per-eval 30 --n-jobs 2 \
+    python -m benchmarks.build_metadb --max-datasets 15 --configs 40 --max-rows 1000 --time-per-eval 10 \
+        --mf-time 10 --n-jobs 1 --work /tmp/autolearn-metadb-small              # development database
+    python -m benchmarks.build_metadb --configs 250 --max-rows 5000 --time-per-eval 30 --n-jobs 2 \
         --work benchmarks/results/metadb-full                                    # the shipped database
 
 Protocol (cheap on purpose: the database ranks configurations, it does not measure them): rows with a
@@ -19,14 +19,18 @@ are computed on the *full* dataset (they subsample to 10,000 rows themselves) wi
 because at recommendation time they describe the user's full data.
 
 Compute budget: at most datasets x configs x time-per-eval / n-jobs, plus meta-features (<= mf-time
-per dataset). The development database (12 x 40, 1,000 rows, 2 s) takes ~10 minutes on one core.
-Measured on it, mean evaluation time (1,000 rows, 3 folds) was ~0.8 s; with 5,000 rows it grows to
-~2-3 s, timeouts capping the tail, so the full build (434 datasets x 300 configs, 5,000 rows, 30 s)
-is ~434 * 300 * 2.5 s / 2 cores ~ 45 h on 2 cores; ``--max-datasets 160 --configs 200`` is ~11 h.
+per dataset). Measured on the development database (15 datasets x 40 configurations, <= 1,000 rows,
+3 folds, one worker, on a shared machine with load 4-10 on 2 cores): 13 minutes; 0.48 s mean per
+evaluation on datasets of <= 500 rows, 1.6 s on ~1,000 rows; 1.3 % timeouts at 10 s, 28 % in a first
+attempt at 2 s (hence 10 s). Extrapolated (cost ~ rows x features, capped by the limit) to all 434
+usable datasets (280 have <= 500 rows, 83 more than 1,000): ~1.9 s per evaluation, so 434 x 250
+configurations on 2 workers is ~28 h (x 300: ~34 h), ``--max-datasets 200`` ~13 h; expect 2-3x less
+on a quiet machine. The shipped file is ~0.4 MB at full size.
 
 Resumable: results are appended to ``WORK/results.jsonl`` (one line per dataset x configuration) and
 ``WORK/datasets.jsonl`` (meta-features, baseline loss, or the error that made a dataset unusable)
-as they arrive; a rerun skips what is there, so a killed build continues where it stopped. The
+as they arrive; a rerun skips what is there, so a killed build continues where it stopped (later
+lines win, so ``--retry-timeouts`` with a larger ``--time-per-eval`` replaces timeouts). The
 output file is (re)written from the work folder at the end, or alone with ``--assemble-only``.
 """
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -84,9 +89,8 @@ def select_datasets(root: Path, names: list[str] | None, max_datasets: int | Non
 
 def load_dataset(row: dict, root: Path, max_rows: int, seed: int) -> tuple[Any, Any, Any, str, int]:
     """(X_full, y_full, (X, y_encoded, schema) subsample, task, n_rows): missing targets dropped."""
-    from benchmarks.automl.datasets import DatasetSpec, load
-
     from autolearn.data import check_X, check_y, infer_schema
+    from benchmarks.automl.datasets import DatasetSpec, load
 
     target = None if pd.isna(row.get("target")) else str(row["target"])
     data = load(DatasetSpec(name=row["name"], path=str(root / row["path"]), target=target, task=row["task"]))
@@ -159,6 +163,8 @@ def build_dataset(row: dict, args: argparse.Namespace, cands: dict[str, list[tup
     from autolearn.records import Limits, TrialSpec
 
     name = row["name"]
+    if name in meta_done and all((name, key(c)) in done for _, c in cands[row["task"]]):
+        return  # finished in an earlier run: do not even load it
     started = time.monotonic()
     X_full, y_full, (X, y, schema), task, n_rows = load_dataset(row, args.data_root, args.max_rows, args.seed)
     plan = Resampling("cv", n_folds=args.folds) if args.folds > 1 else Resampling("holdout", holdout_fraction=0.33)
@@ -246,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--datasets", nargs="+", help="index names (default: all usable)")
     p.add_argument("--max-datasets", type=int, help="a task-balanced seeded sample of this many")
-    p.add_argument("--configs", type=int, default=300, help="candidates per task (default 300)")
+    p.add_argument("--configs", type=int, default=250, help="candidates per task (default 250)")
     p.add_argument("--time-per-eval", type=float, default=30.0, help="seconds per evaluation (default 30)")
     p.add_argument("--memory", type=float, default=3072.0, help="MB per evaluation (default 3072)")
     p.add_argument("--n-jobs", type=int, default=1)
@@ -259,9 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_PATH)
     p.add_argument("--assemble-only", action="store_true", help="only write --out from the work folder")
     p.add_argument("--retry-errors", action="store_true", help="retry datasets that failed to load")
+    p.add_argument("--retry-timeouts", action="store_true",
+                   help="re-run timed-out evaluations (after raising --time-per-eval, or on a quieter machine)")
     args = p.parse_args(argv)
 
     args.work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # workers' convergence warnings would drown the log
     cands = {t: candidates(t, args.configs, args.seed) for t in TASKS}
     (args.work / "candidates.json").write_text(json.dumps(
         {t: [{"key": key(c), "origin": o, "config": c} for o, c in cs] for t, cs in cands.items()}, indent=1))
@@ -272,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         records = read_jsonl(args.work / "datasets.jsonl")
         meta_done = {d["dataset"]: d for d in records if d.get("status") == "ok"}
         failed = {d["dataset"] for d in records if d.get("status") == "error"} - set(meta_done)
-        done = {(r["dataset"], r["config"]) for r in read_jsonl(args.work / "results.jsonl")}
+        done = {(r["dataset"], r["config"]) for r in read_jsonl(args.work / "results.jsonl")
+                if not (args.retry_timeouts and r["status"] == "timeout")}
         print(f"{len(rows)} datasets x {args.configs} configurations; work folder {args.work}", flush=True)
         with LocalRunner(args.n_jobs, threads_per_worker=1) as runner:
             for i, row in enumerate(rows, 1):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
 
 from autolearn.data.schema import Schema
 
@@ -315,6 +316,8 @@ def _as_1d(y: Any) -> np.ndarray:
     else:
         array = np.asarray(y)
     if array.ndim == 2 and array.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it was flattened with ravel()",
+                      DataConversionWarning, stacklevel=3)
         array = array[:, 0]
     if array.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {array.shape} (multi-output is not supported)")

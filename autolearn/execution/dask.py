@@ -1,36 +1,36 @@
 """Trials on a Dask cluster: one trial per Dask worker thread, each inside an :class:`IsolatedWorker`.
 
-A Dask task only carries a trial to a machine; the trial itself runs in the same killable child
-process as in :class:`~autolearn.execution.local.LocalRunner`, so the per-trial time and memory limits
-and the statuses they produce (TIMEOUT, MEMOUT, CRASHED, FAILED) mean the same thing on both runners.
+A Dask task only carries a trial to a machine; the trial runs in the same killable child process as
+in :class:`~autolearn.execution.local.LocalRunner`, so time and memory limits and the statuses they
+produce (TIMEOUT, MEMOUT, CRASHED, FAILED) mean the same thing on both runners.
 
 Choices, and why:
 
-* **At most one trial per worker thread is handed to Dask** (the others wait in this runner, as in
-  LocalRunner). Dask places a task on the least busy worker, so a free worker never waits behind a
-  slow one, and the optimizer is asked for exactly as many trials as there are free slots.
-* **A Dask worker that dies mid-trial makes the trial CRASHED, not re-run.** Dask would re-run it
-  elsewhere (up to ``distributed.scheduler.allowed-failures`` times); we cancel that re-run and
-  report the death instead, as LocalRunner reports a dead worker process: the optimizer sees at once
-  what happened and decides whether to try the configuration again, and a configuration that kills
-  its worker cannot take down several. A trial's child left behind by a killed Dask worker notices
-  that its parent is gone and exits, so it does not keep a core busy.
-* **Data for remote workers is shipped, not assumed shared.** An objective with a ``data_path``
-  attribute (the AutoML :class:`~autolearn.evaluation.evaluate.Evaluator`) reads a file written on
-  this machine. When the cluster is not one this runner started (``ship_data=None``), the file's
-  bytes are scattered once; each Dask worker writes them to its local temporary directory the first
-  time it needs them and the objective reads that copy. Pass ``ship_data=False`` when every worker
-  sees the path on a shared filesystem.
+* **Dask gets at most one trial per worker thread**; the rest wait here, as in LocalRunner. Dask puts
+  a task on the least busy worker, so a free worker never waits behind a slow one, and the loop asks
+  the optimizer for exactly as many trials as there are free slots.
+* **A Dask worker that dies mid-trial makes the trial CRASHED; it is not re-run.** Dask would re-run
+  it elsewhere; we stop that re-run and report the death, as LocalRunner reports a dead worker
+  process. The optimizer learns at once and decides whether to try the configuration again, and a
+  configuration that kills its worker cannot kill several. The trial's orphaned child exits by itself.
+* **Data is shipped to a cluster this runner did not start.** An objective with a ``data_path``
+  attribute (the AutoML ``Evaluator``) reads a file written on this machine, which a remote worker
+  does not have. Its bytes are scattered once to every worker, each writes them to its temporary
+  directory on first use, and the objective reads that copy. ``ship_data=False`` skips this when all
+  workers see the path on a shared filesystem (worth it for data of several GB: shipping keeps a copy
+  in each Dask worker's memory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import sys
 import tempfile
 import threading
@@ -49,25 +49,26 @@ from autolearn.execution._base import Runner
 from autolearn.execution.isolation import Completed, IsolatedWorker, _main_module_hidden, serialize, worker_threads
 from autolearn.records import Status, TrialResult, TrialSpec
 
-if TYPE_CHECKING:  # the trial's child imports this module: keep it free of distributed's import time
+if TYPE_CHECKING:  # trial children import this module: keep distributed's import time out of them
     import distributed
 
 logger = logging.getLogger(__name__)
 
-WORKER_WAIT_SECONDS = 60.0  # how long a new runner waits for the first worker of a remote cluster
+WORKER_WAIT_SECONDS = 60.0  # how long a new runner waits for the first worker of a cluster
 RESULT_TIMEOUT = 30.0  # a finished trial whose result cannot be fetched in this time is CRASHED
-INLINE_BYTES = 1 << 20  # larger objectives are scattered once instead of sent with every trial
+CHECK_SECONDS = 1.0  # how often to ask the scheduler which workers are alive
 ORPHAN_POLL_SECONDS = 0.5
+_OWNER_ENV = "AUTOLEARN_DASK_WORKER_PID"
 
 
 @dataclass(frozen=True)
 class _Payload:
-    """How a task finds its objective (inline bytes, or the key of a scattered copy) and its data file."""
+    """A task's objective bytes (sent with every trial, as LocalRunner does) and, when shipped, its
+    data file as (scattered key, published name, sha1, file name)."""
 
     digest: str
-    blob: bytes | None = None
-    blob_key: str | None = None
-    data: tuple[str, str, str] | None = None  # (scattered key, sha1 of the bytes, file name)
+    blob: bytes
+    data: tuple[str, str, str, str] | None = None
 
 
 class DaskRunner(Runner):
@@ -78,51 +79,52 @@ class DaskRunner(Runner):
     client : distributed.Client, optional
         A connected client; the runner uses its cluster and never closes it.
     address : str, optional
-        A scheduler address such as ``"tcp://host:8786"``; the runner connects and closes its client
-        at the end, the cluster stays up.
+        A scheduler address such as ``"tcp://host:8786"``; the runner's client is closed at the end,
+        the cluster stays up.
     n_workers : int, optional
-        Without ``client`` and ``address``: how many single-threaded worker processes the runner's own
-        ``LocalCluster`` gets (default: one per core). It listens on 127.0.0.1 only. With a cluster:
-        a cap on the trials that run at once (default: every worker thread).
+        Without ``client`` or ``address``: the single-threaded worker processes of the runner's own
+        ``LocalCluster`` (default: one per core), listening on 127.0.0.1 only. With a cluster: a cap on
+        the trials running at once (default: all worker threads).
     ship_data : bool, optional
-        Scatter the file behind an objective's ``data_path`` to the workers (see the module notes);
-        default: only for a cluster this runner did not start.
+        Ship the file behind an objective's ``data_path`` to the workers (module notes); default: only
+        to a cluster this runner did not start.
 
-    Example
-    -------
-    >>> with DaskRunner(address="tcp://10.0.0.5:8786") as runner:     # doctest: +SKIP
+    >>> with DaskRunner(address="tcp://10.0.0.5:8786") as runner:  # doctest: +SKIP
     ...     run_search(optimizer=opt, runner=runner, objective=f, storage=s, study="s",
     ...                budget=Budget(max_trials=100), limits=Limits(60, 4096))
     """
 
     def __init__(self, client: distributed.Client | None = None, address: str | None = None,
                  n_workers: int | None = None, *, ship_data: bool | None = None) -> None:
+        import distributed
+
         if client is not None and address is not None:
             raise ValueError("give a client or an address, not both")
         if n_workers is not None and n_workers < 1:
             raise ValueError(f"n_workers must be at least 1, got {n_workers}")
-        import distributed
-
+        external = client is not None or address is not None
         self._closed = False
         self._cluster: distributed.LocalCluster | None = None
         self._own_client = client is None
-        self._cap = n_workers if client is not None or address is not None else None
-        self._ship = (client is not None or address is not None) if ship_data is None else ship_data
-        self._threads = 0
-        self._threads_stale = True
+        self._cap = n_workers if external else None
+        self._ship = external if ship_data is None else ship_data
+        self._alive: dict[str, int] = {}  # worker address -> threads, when last asked
+        self._checked = -float("inf")
         self._token = uuid.uuid4().hex[:8]
+        self._topic = f"autolearn-{self._token}"  # workers report here which trial started where
         self._count = 0
         self._queue: deque[tuple[Callable[[TrialSpec], Any], TrialSpec]] = deque()
         self._futures: dict[str, distributed.Future] = {}
         self._specs: dict[str, TrialSpec] = {}
         self._submitted: dict[str, float] = {}
+        self._where: dict[str, str] = {}  # key -> worker running it
         self._events: queue.SimpleQueue[tuple] = queue.SimpleQueue()
-        self._payloads: dict[int, tuple[Callable, _Payload]] = {}
-        self._scattered: list[distributed.Future] = []
-        self._previous_handler: Callable | None = None
+        self._payload_of: tuple[Callable | None, _Payload | None] = (None, None)
+        self._shared: dict[str, distributed.Future] = {}  # published name -> scattered data
+        self._shipped: list[str] = []  # sha1 of shipped files, deleted from the workers at the end
         self._subscribed = False
-        if client is None and address is None:
-            with _main_module_hidden():  # workers must not re-run a user's script that lacks a main guard
+        if not external:
+            with _main_module_hidden():  # worker processes must not re-run a script without a main guard
                 self._cluster = distributed.LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address="127.0.0.1:0")
@@ -133,39 +135,22 @@ class DaskRunner(Runner):
         try:
             client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
         except TimeoutError as exc:
-            self.close()
             where = address or client.scheduler.address
+            self.close()
             raise RuntimeError(f"no Dask worker joined the scheduler at {where} within {WORKER_WAIT_SECONDS:.0f} s; "
                                f"start one with `dask worker {where}`") from exc
-        self._previous_handler = getattr(client, "_event_handlers", {}).get("all")
-        client.subscribe_topic("all", self._on_event)
+        client.subscribe_topic(self._topic, self._on_started)
         self._subscribed = True
-        client.run(_prestart, on_error="ignore")  # fork servers start while the caller sets up the search
+        client.run(_prestart, on_error="ignore")  # fork servers start while the caller prepares the search
         self.dashboard_link: str | None = client.dashboard_link
         logger.info("Dask dashboard at %s", self.dashboard_link)
         print(f"autolearn: Dask dashboard at {self.dashboard_link} ({self.n_workers} worker threads)", file=sys.stderr)
 
-    # -- capacity ------------------------------------------------------------------------------
     @property
     def n_workers(self) -> int:  # type: ignore[override]
-        """Trials that may run at once: the cluster's worker threads (re-read when workers come or go)."""
-        if self._threads_stale and not self._closed:
-            self._threads_stale = False
-            self._threads = sum(self.client.nthreads().values())
-        total = max(self._threads, 1)  # keep one slot while a lone worker restarts, or the search would end
+        """Trials that may run at once: the cluster's worker threads, as workers come and go."""
+        total = max(sum(self._workers().values()), 1)  # keep a slot while a lone worker restarts
         return min(total, self._cap) if self._cap else total
-
-    def _on_event(self, event: tuple[float, Any]) -> None:
-        """Scheduler events arrive on the client's event-loop thread; only queue them from here."""
-        msg = event[1]
-        if isinstance(msg, dict) and msg.get("action") in ("add-worker", "remove-worker"):
-            self._threads_stale = True
-            if msg["action"] == "remove-worker" and not msg.get("expected"):
-                lost = [*msg.get("processing-tasks", ()), *msg.get("lost-computed-tasks", ())]
-                for key in lost:
-                    self._events.put(("lost", key, msg.get("worker", "")))
-        if self._previous_handler is not None:
-            return self._previous_handler(event)
 
     # -- the Runner interface --------------------------------------------------------------------
     def submit(self, fn: Callable[[TrialSpec], Any], spec: TrialSpec) -> None:
@@ -182,14 +167,16 @@ class DaskRunner(Runner):
         end = time.monotonic() + (timeout if timeout is not None else float("inf"))
         done: list[Completed] = []
         while self._futures or not self._events.empty():
+            alive = self._workers()
+            done += [self._lose(key, worker) for key, worker in list(self._where.items()) if worker not in alive]
+            left = end - time.monotonic()
             try:
-                if done:
-                    event = self._events.get_nowait()
-                else:
-                    left = end - time.monotonic()
-                    event = self._events.get(timeout=None if left == float("inf") else max(left, 0.0))
+                event = self._events.get_nowait() if done or left <= 0 else self._events.get(
+                    timeout=min(left, CHECK_SECONDS))
             except queue.Empty:
-                break
+                if done or time.monotonic() >= end:
+                    break
+                continue
             completed = self._handle(event)
             if completed is not None:
                 done.append(completed)
@@ -202,16 +189,15 @@ class DaskRunner(Runner):
         if keys:
             self.client.cancel(list(self._futures.values()), force=True, reason="search stopped")
             self._kill(keys)
-        self._futures.clear()
-        self._specs.clear()
-        self._submitted.clear()
+        for table in (self._futures, self._specs, self._submitted, self._where):
+            table.clear()
         self._queue.clear()
         now = time.time()
         return [Completed(s, TrialResult(s.trial_id, Status.CANCELLED, (), 0.0, now, "search stopped", {}, ""))
                 for s in specs]
 
     def close(self) -> None:
-        """Stop running trials and the workers' idle child processes; close what this runner opened."""
+        """Stop running trials and the workers' idle children; close only what this runner opened."""
         if self._closed:
             return
         self._closed = True
@@ -219,66 +205,72 @@ class DaskRunner(Runner):
         if client is not None:
             _quietly(self.cancel_all)
             if self._subscribed:
-                _quietly(client.unsubscribe_topic, "all")
-                if self._previous_handler is not None:
-                    _quietly(client.subscribe_topic, "all", self._previous_handler)
-            digests = [p.data[1] for _, p in self._payloads.values() if p.data is not None]
-            _quietly(client.run, _shutdown, digests, on_error="ignore")
-            if self._scattered:
-                _quietly(client.cancel, self._scattered, force=True)
+                _quietly(client.unsubscribe_topic, self._topic)
+            _quietly(client.run, _shutdown, self._shipped, on_error="ignore")
+            for name in self._shared:
+                _quietly(client.unpublish_dataset, name)
+            if self._shared:
+                _quietly(client.cancel, list(self._shared.values()), force=True)
             if self._own_client:
                 _quietly(client.close)
         if self._cluster is not None:
             _quietly(self._cluster.close)
 
     # -- internals -------------------------------------------------------------------------------
+    def _workers(self, refresh: bool = False) -> dict[str, int]:
+        if (refresh or time.monotonic() - self._checked >= CHECK_SECONDS) and not self._closed:
+            self._alive = self.client.nthreads()
+            self._checked = time.monotonic()
+        return self._alive
+
+    def _on_started(self, event: tuple[float, Any]) -> None:
+        """Runs on the client's event-loop thread: only queue the news from here."""
+        self._events.put(("started", event[1]["key"], event[1]["worker"]))
+
     def _dispatch(self) -> None:
         while self._queue and len(self._futures) < self.n_workers:
             fn, spec = self._queue.popleft()
             self._count += 1
             key = f"autolearn-trial-{spec.trial_id}-{self._token}-{self._count}"
-            future = self.client.submit(_run_trial, key, self._payload(fn), spec, key=key, pure=False)
-            self._futures[key] = future
-            self._specs[key] = spec
-            self._submitted[key] = time.time()
+            future = self.client.submit(_run_trial, key, self._topic, self._payload(fn), spec, key=key, pure=False)
+            self._futures[key], self._specs[key], self._submitted[key] = future, spec, time.time()
             future.add_done_callback(lambda f: self._events.put(("done", f.key)))
 
     def _payload(self, fn: Callable[[TrialSpec], Any]) -> _Payload:
-        """Serialize (and ship) each objective once, not once per trial."""
-        cached = self._payloads.get(id(fn))
-        if cached is not None and cached[0] is fn:
-            return cached[1]
+        """Serialize (and ship the data of) each objective once, not once per trial."""
+        if self._payload_of[0] is fn and self._payload_of[1] is not None:
+            return self._payload_of[1]
         data = None
         path = getattr(fn, "data_path", None)
         if self._ship and isinstance(path, (str, os.PathLike)) and os.path.isfile(path):
             raw = Path(path).read_bytes()
-            shipped = self.client.scatter(raw, hash=False)
-            self._scattered.append(shipped)
-            data = (shipped.key, hashlib.sha1(raw).hexdigest(), Path(path).name)
-        blob = serialize(_TrialFunction(fn, None if data is None else data[1:]))
-        digest = hashlib.sha1(blob).hexdigest()
-        if len(blob) <= INLINE_BYTES:
-            payload = _Payload(digest, blob=blob, data=data)
-        else:
-            scattered = self.client.scatter(blob, hash=False)
-            self._scattered.append(scattered)
-            payload = _Payload(digest, blob_key=scattered.key, data=data)
-        self._payloads = {id(fn): (fn, payload)}
+            digest = hashlib.sha1(raw).hexdigest()
+            future = self.client.scatter(raw, hash=False, broadcast=True)  # a copy on each survives a lost worker
+            name = f"autolearn-{self._token}-{digest[:16]}"
+            # found by name: as a task dependency it would pin every trial to the workers holding it
+            self.client.publish_dataset(future, name=name)
+            self._shared[name] = future
+            self._shipped.append(digest)
+            data = (future.key, name, digest, Path(path).name)
+        blob = serialize(_TrialFunction(fn, None if data is None else (data[2], data[3])))
+        payload = _Payload(hashlib.sha1(blob).hexdigest(), blob, data)
+        self._payload_of = (fn, payload)
         return payload
 
     def _handle(self, event: tuple) -> Completed | None:
-        """Turn a finished future or a lost worker into a Completed; None for events about other tasks."""
+        """A finished future, or news that a trial started somewhere, as a Completed (or None)."""
         kind, key = event[0], event[1]
-        future = self._futures.pop(key, None)
-        if future is None:
-            return None  # already collected, cancelled, or not ours
-        spec = self._specs.pop(key)
-        submitted = self._submitted.pop(key)
-        if kind == "lost":
-            future.cancel(force=True, reason="its worker died")
-            self._kill([key])  # Dask may already have restarted it elsewhere
-            return _crashed(spec, submitted, f"the Dask worker {event[2]} died while running this trial "
-                                             "(not re-run)", event[2])
+        if key not in self._futures:
+            return None  # already collected or cancelled
+        if kind == "started":
+            first = self._where.setdefault(key, event[2])
+            if first != event[2]:  # Dask started it again elsewhere: the first worker died
+                return self._lose(key, first)
+            if event[2] not in self._alive:
+                self._workers(refresh=True)  # a worker that joined since we last asked
+            return None
+        future, spec, submitted = self._futures.pop(key), self._specs.pop(key), self._submitted.pop(key)
+        self._where.pop(key, None)
         try:
             if future.status == "finished":
                 out: Completed = future.result(timeout=RESULT_TIMEOUT)
@@ -286,11 +278,20 @@ class DaskRunner(Runner):
             if future.status == "error":
                 exc = future.exception(timeout=RESULT_TIMEOUT)
                 return _crashed(spec, submitted, f"the Dask task failed: {type(exc).__name__}: {exc}")
-            return _crashed(spec, submitted, f"the Dask task ended as {future.status!r} (cancelled or lost)")
+            return _crashed(spec, submitted, f"the Dask task ended as {future.status!r}")
         except Exception as exc:  # noqa: BLE001 - a result we cannot fetch is a crashed trial
             return _crashed(spec, submitted, f"the result could not be fetched from Dask: {exc!r}")
         finally:
             future.release()
+
+    def _lose(self, key: str, worker: str) -> Completed:
+        """The worker running ``key`` died: CRASHED, and a re-run Dask may have started is stopped."""
+        future = self._futures.pop(key)
+        self._where.pop(key, None)
+        future.cancel(force=True, reason="its worker died")
+        self._kill([key])
+        return _crashed(self._specs.pop(key), self._submitted.pop(key),
+                        f"the Dask worker {worker} died while running this trial (not re-run)", worker)
 
     def _kill(self, keys: list[str]) -> None:
         try:
@@ -308,63 +309,62 @@ def _quietly(fn: Callable, *args: Any, **kwargs: Any) -> None:
 
 
 def _crashed(spec: TrialSpec, started: float, error: str, worker: str = "") -> Completed:
-    result = TrialResult(spec.trial_id, Status.CRASHED, (), time.time() - started, started, error, {}, worker)
-    return Completed(spec, result)
+    return Completed(spec, TrialResult(spec.trial_id, Status.CRASHED, (), time.time() - started, started, error, {},
+                                       worker))
 
 
-# -- what runs on a Dask worker ------------------------------------------------------------------
-# One pool of isolated workers per Dask worker process, reused across trials (and runners), so a trial
-# pays for a fork-server start only once per process, exactly like a LocalRunner worker.
+# -- on a Dask worker ------------------------------------------------------------------------------
+# Isolated workers are pooled per Dask worker process and reused across trials and runners: a trial
+# pays for starting a child only after a crash, exactly as on a LocalRunner worker.
 _pool_lock = threading.Lock()
+_file_lock = threading.Lock()
 _idle: list[IsolatedWorker] = []
 _busy: dict[str, IsolatedWorker] = {}
-_stopped: dict[str, None] = {}  # keys killed or cancelled; a task that starts later returns at once
-_blobs: dict[str, bytes] = {}
-_file_lock = threading.Lock()
+_stopped: dict[str, None] = {}  # keys killed or cancelled (insertion-ordered, bounded)
 
 
-def _new_isolated_worker(dask_worker_address: str) -> IsolatedWorker:
-    # Dask starts worker processes as daemons, and daemons may not have children: a trial's child
-    # is ours to manage (killed at exit, and it exits itself when orphaned), so lift the flag.
+def _new_isolated_worker(address: str) -> IsolatedWorker:
+    # Dask worker processes are daemons, and daemons may not have children; ours are killed at exit
+    # and exit themselves when orphaned, so lift the flag.
     mp.current_process()._config["daemon"] = False  # type: ignore[attr-defined]
-    return IsolatedWorker(f"{dask_worker_address}#{len(_idle) + len(_busy)}", worker_threads())
+    os.environ[_OWNER_ENV] = str(os.getpid())  # inherited by the fork server, so by every trial's child
+    return IsolatedWorker(f"{address}#{len(_idle) + len(_busy)}", worker_threads())
 
 
 def _prestart(dask_worker: Any) -> None:
-    """Start one isolated worker in the background (``client.run`` fills in ``dask_worker``)."""
-    address = dask_worker.address
-
+    """Start one isolated worker in the background (``client.run`` passes ``dask_worker``)."""
     def start() -> None:
         with _pool_lock:
             if not _idle and not _busy:
-                worker = _new_isolated_worker(address)
+                worker = _new_isolated_worker(dask_worker.address)
                 worker.start()
                 _idle.append(worker)
 
     threading.Thread(target=start, name="autolearn-prestart", daemon=True).start()
 
 
-def _run_trial(key: str, payload: _Payload, spec: TrialSpec) -> Completed:
-    """The Dask task: run one trial in this process's isolated worker and wait for it (blocking a thread)."""
-    if key in _stopped:
-        return Completed(spec, TrialResult(spec.trial_id, Status.CANCELLED, (), 0.0, time.time(), "search stopped"))
-    blob = payload.blob if payload.blob is not None else _blob(payload)
-    if payload.data is not None:
-        _materialize(*payload.data)
+def _run_trial(key: str, topic: str, payload: _Payload, spec: TrialSpec) -> Completed:
+    """The Dask task: run one trial in an isolated worker of this process, blocking a Dask thread."""
     import distributed
 
+    dask_worker = distributed.get_worker()
+    dask_worker.log_event(topic, {"key": key, "worker": dask_worker.address})
+    if payload.data is not None:
+        _materialize(*payload.data)
     with _pool_lock:
-        worker = _idle.pop() if _idle else _new_isolated_worker(distributed.get_worker().address)
-        _busy[key] = worker
+        worker = _idle.pop() if _idle else _new_isolated_worker(dask_worker.address)
+        _busy[key] = worker  # registered before _stopped is read; _kill_trials writes, then reads _busy
     try:
-        worker.submit(payload.digest, blob, spec)
-        while True:
+        if key not in _stopped:
+            worker.submit(payload.digest, payload.blob, spec)
+        while key not in _stopped:
             done = worker.check()
             if done is not None:
                 return done
             wait_handles(worker.handles, timeout=min(worker.next_event_in(), 1.0))
+        return Completed(spec, TrialResult(spec.trial_id, Status.CANCELLED, (), 0.0, time.time(), "search stopped"))
     finally:
-        if worker.busy:  # interrupted between submit and collect: start clean next time
+        if worker.busy:  # stopped or interrupted: the next trial starts from a clean child
             worker.kill()
             worker.spec = None
         with _pool_lock:
@@ -372,97 +372,66 @@ def _run_trial(key: str, payload: _Payload, spec: TrialSpec) -> Completed:
             _idle.append(worker)
 
 
-def _fetch(key: str) -> Any:
-    """A scattered object by key, without making it a task dependency (that would pin every trial to
-    the worker holding it)."""
-    import distributed
-
-    worker = distributed.get_worker()
-    if key in worker.data:
-        return worker.data[key]
-    return distributed.Future(key, distributed.get_client()).result()
-
-
-def _blob(payload: _Payload) -> bytes:
-    blob = _blobs.get(payload.digest)
-    if blob is None:
-        assert payload.blob_key is not None
-        blob = _fetch(payload.blob_key)
-        _blobs.clear()
-        _blobs[payload.digest] = blob
-    return blob
+def _kill_trials(keys: list[str]) -> None:
+    """On each worker's event loop: kill the process trees running ``keys``; their tasks return at
+    once, and a task that has not started yet will not run a trial."""
+    for key in keys:
+        _stopped[key] = None
+        proc = getattr(_busy.get(key), "_proc", None)
+        try:
+            tree = [psutil.Process(proc.pid)] if proc is not None and proc.pid else []
+            tree += tree[0].children(recursive=True) if tree else []
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+    while len(_stopped) > 10_000:
+        _stopped.pop(next(iter(_stopped)))
 
 
 def _shipped_path(digest: str, name: str) -> Path:
     return Path(tempfile.gettempdir()) / "autolearn-dask" / digest / name
 
 
-def _materialize(key: str, digest: str, name: str) -> None:
+def _materialize(key: str, published: str, digest: str, name: str) -> None:
+    """Write a shipped file to this machine once (from this worker's copy, or a peer's by name)."""
+    import distributed
+
     path = _shipped_path(digest, name)
     with _file_lock:
         if path.exists():
             return
-        raw = _fetch(key)
+        worker = distributed.get_worker()
+        raw = worker.data[key] if key in worker.data else distributed.get_client().get_dataset(published).result()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
         tmp.write_bytes(raw)
-        os.replace(tmp, path)  # other worker processes on this machine never read a half-written file
-
-
-def _kill_trials(keys: list[str]) -> None:
-    """Runs on each worker's event loop: kill the children running ``keys``; the task threads then
-    return at once, and a task that has not started yet will not run."""
-    for key in keys:
-        _stopped[key] = None
-        worker = _busy.get(key)
-        proc = getattr(worker, "_proc", None)
-        if proc is not None and proc.pid is not None:
-            _kill_tree(proc.pid)
-    while len(_stopped) > 10_000:
-        _stopped.pop(next(iter(_stopped)))
-
-
-def _kill_tree(pid: int) -> None:
-    try:
-        parent = psutil.Process(pid)
-        procs = [*parent.children(recursive=True), parent]
-    except psutil.Error:
-        return
-    for proc in procs:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
+        os.replace(tmp, path)  # other worker processes on this machine never read half a file
 
 
 def _shutdown(digests: list[str]) -> None:
-    """Free what a closed runner leaves on a worker: idle child processes and shipped data files."""
+    """Free what a closed runner leaves on a worker: idle children and shipped files."""
     with _pool_lock:
         idle = list(_idle)
         _idle.clear()
     for worker in idle:
         worker.kill()
     for digest in digests:
-        folder = _shipped_path(digest, "x").parent
-        for file in folder.glob("*"):
-            file.unlink(missing_ok=True)
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
+        shutil.rmtree(_shipped_path(digest, "-").parent, ignore_errors=True)
 
 
-# -- what runs in the trial's child process --------------------------------------------------------
+# -- in the trial's child process ------------------------------------------------------------------
 class _TrialFunction:
-    """The objective as the child runs it: reading shipped data from the worker's local copy, and
-    exiting if its Dask worker dies (the child would otherwise run on, orphaned, to the end)."""
+    """The objective as the child runs it: on the worker's copy of shipped data, and exiting when its
+    Dask worker is gone (nobody would wait for the trial any more)."""
 
     def __init__(self, fn: Callable[[TrialSpec], Any], data: tuple[str, str] | None) -> None:
         self.fn = fn
         self.data = data
 
     def __call__(self, spec: TrialSpec) -> Any:
-        _watch_parent()
+        _watch_owner()
         fn = self.fn
         if self.data is not None:
             fn = copy.copy(fn)
@@ -473,19 +442,28 @@ class _TrialFunction:
 _watching = False
 
 
-def _watch_parent() -> None:
-    """The child's parent is its Dask worker's fork server, which exits with the worker: once the
-    parent changes, nobody waits for this trial any more."""
+def _watch_owner() -> None:
+    """Exit once the Dask worker that started this child has died. (The parent is a fork server,
+    which outlives the worker while any of its children live, so the parent is no signal.)"""
     global _watching
-    if _watching:
+    pid = int(os.environ.get(_OWNER_ENV, "0"))
+    if _watching or not pid:
         return
     _watching = True
-    parent = os.getppid()
+    try:
+        born = psutil.Process(pid).create_time()
+    except psutil.Error:
+        os._exit(70)
 
     def watch() -> None:
         while True:
             time.sleep(ORPHAN_POLL_SECONDS)
-            if os.getppid() != parent:
+            try:
+                owner = psutil.Process(pid)
+                alive = owner.create_time() == born and owner.status() != psutil.STATUS_ZOMBIE
+            except psutil.Error:
+                alive = False
+            if not alive:
                 os._exit(70)
 
-    threading.Thread(target=watch, name="autolearn-orphan-watch", daemon=True).start()
+    threading.Thread(target=watch, name="autolearn-owner-watch", daemon=True).start()

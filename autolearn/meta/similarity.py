@@ -30,6 +30,7 @@ from autolearn.meta.database import TaskTable
 DISTANCES = ("euclidean", "manhattan", "cosine")
 CLIP = 5.0
 _IQR_TO_STD = 1.349  # IQR of a standard normal: scaled units read like standard deviations
+_LEARNED: dict[int, tuple[np.ndarray, pd.Series]] = {}
 
 
 def squash(values: np.ndarray) -> np.ndarray:
@@ -154,13 +155,24 @@ def learn_weights(table: TaskTable, max_pairs: int = 20_000, seed: int = 0) -> p
     return pd.Series(weights, index=list(scaler.names), name="weight")
 
 
+def _learned(table: TaskTable) -> pd.Series:
+    """learn_weights, cached per table (keyed by its performance array, which the cache keeps alive)."""
+    perf = table.performance
+    hit = _LEARNED.get(id(perf))
+    if hit is None or hit[0] is not perf:
+        if len(_LEARNED) >= 16:
+            _LEARNED.pop(next(iter(_LEARNED)))
+        hit = _LEARNED[id(perf)] = (perf, learn_weights(table))
+    return hit[1]
+
+
 def _weight_vector(scaler: RobustScaler, table: TaskTable, weights: Mapping[str, float] | str | None) -> np.ndarray:
     if weights is None:
         w = np.ones(len(scaler.names))
     elif isinstance(weights, str):
         if weights != "learned":
             raise ValueError(f"weights must be a mapping of feature -> weight, 'learned' or None, got {weights!r}")
-        w = learn_weights(table).reindex(list(scaler.names)).fillna(0.0).to_numpy(float)
+        w = _learned(table).reindex(list(scaler.names)).fillna(0.0).to_numpy(float)
     else:
         unknown = set(weights) - set(scaler.names)
         if unknown:

@@ -9,7 +9,8 @@ validation loss ``y(t)`` (epoch ``t = 1..n``) and extrapolate to the last epoch 
 * ``log-linear``: ``y = a - b * log(t)`` (never saturates, so it is the optimistic member)
 
 A run is stopped only when *every* family that fits predicts a final loss worse than the incumbent by
-more than ``margin`` (relative) — the most optimistic extrapolation still loses. This is deliberately
+more than ``margin`` (relative) and by more than the curve's own epoch-to-epoch noise (the standard
+deviation of its last five steps) — the most optimistic extrapolation still loses, clearly. This is deliberately
 conservative: a wrongly stopped good run costs the search its best architecture, a wrongly continued
 bad one only some epochs. Curves shorter than ``min_points`` epochs (or a tenth of ``T``) are never
 judged, because early epochs say little about the plateau.
@@ -105,7 +106,9 @@ class LearningCurveRule:
         if not self.predictions:
             return False
         optimistic = min(self.predictions.values())
-        return optimistic > self.incumbent + self.margin * max(abs(self.incumbent), 1e-3)
+        recent = np.asarray(curve[-6:], dtype=float)
+        noise = float(np.std(np.diff(recent))) if np.all(np.isfinite(recent)) else math.inf
+        return optimistic > self.incumbent + max(self.margin * abs(self.incumbent), noise)
 
     @property
     def predicted_final(self) -> float | None:

@@ -6,7 +6,7 @@ all cells, since the discrete network repeats one genotype) are learned by gradi
 network weights. One *supernet* is trained instead of many networks: this is the weight-sharing
 speed-up. Training alternates (first-order DARTS) between
 
-* an ``alpha`` step on a validation batch (Adam, lr 3e-3, as in the paper), and
+* an ``alpha`` step on a validation batch (Adam, lr 3e-3, betas (0.5, 0.999), as in the paper), and
 * a weight step on a training batch (AdamW with the configuration's lr and weight decay),
 
 with the training rows split in halves for the two. :func:`discretize` then keeps, for each node,
@@ -120,7 +120,7 @@ def search_cell(x_num: np.ndarray, x_cat: np.ndarray, target: np.ndarray, *, tas
     """
     from autolearn.nas._torch import require_torch, resolve_device, seeded
     from autolearn.nas.networks import build_network, numeric_stats
-    from autolearn.nas.training import predict_raw
+    from autolearn.nas.training import AdamW, predict_raw
 
     torch = require_torch()
     device = device or resolve_device("auto")
@@ -137,8 +137,8 @@ def search_cell(x_num: np.ndarray, x_cat: np.ndarray, target: np.ndarray, *, tas
     net.to(device)
     alpha = [net.body.alpha]
     weights = [p for name, p in net.named_parameters() if not name.endswith("body.alpha")]
-    w_opt = torch.optim.AdamW(weights, lr=base["lr"], weight_decay=base["weight_decay"])
-    a_opt = torch.optim.Adam(alpha, lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)
+    w_opt = AdamW(weights, lr=base["lr"], weight_decay=base["weight_decay"])
+    a_opt = AdamW(alpha, lr=3e-3, betas=(0.5, 0.999), weight_decay=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss() if task != "regression" else torch.nn.MSELoss()
     xn = torch.tensor(x_num, dtype=torch.float32, device=device)
     xc = torch.tensor(x_cat, dtype=torch.long, device=device)

@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from autolearn.data.validation import check_consistent_length, check_fraction, check_X, check_y
-from autolearn.nas._torch import require_torch, resolve_device, seeded, set_threads
+from autolearn.nas._torch import require_torch, resolve_device, seeded, set_threads, to_numpy, to_tensors
 from autolearn.nas.features import FeatureCoder
 from autolearn.nas.spaces import Architecture, architecture
 
@@ -81,9 +81,13 @@ class _NeuralNetBase(BaseEstimator):
         """
         continuing = self.warm_start and hasattr(self, "state_")
         epochs = self._check_params()
+        if continuing:
+            self._check_n_features(X)
         X = check_X(X, fit=not continuing, schema=self.coder_.schema if continuing else None)
         y_enc = self._encode_y(y, continuing)
         check_consistent_length(X, y_enc)
+        if len(y_enc) < 2:
+            raise ValueError(f"n_samples={len(y_enc)}: a network needs at least 2 rows to train on")
         if not continuing:
             self._setup(X, y_enc)
         x_num, x_cat = self.coder_.transform(X)
@@ -104,8 +108,12 @@ class _NeuralNetBase(BaseEstimator):
         self._train(x_num, x_cat, target, epochs, eval_data, eval_fn, stop_rule)
         return self
 
-    def partial_fit(self, X: Any, y: Any, epochs: int = 1, **fit_params: Any) -> _NeuralNetBase:
-        """Train ``epochs`` more epochs of the current network (a first call starts one)."""
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, epochs: int = 1, **fit_params: Any) -> _NeuralNetBase:
+        """Train ``epochs`` more epochs of the current network (a first call starts one).
+
+        ``classes`` is accepted for scikit-learn's ``partial_fit`` convention; the classes are those
+        of the first call's ``y``.
+        """
         done = self.state_.epochs_done if hasattr(self, "state_") else 0
         saved = (self.warm_start, self.epochs)
         self.warm_start, self.epochs = True, done + int(epochs)
@@ -183,11 +191,22 @@ class _NeuralNetBase(BaseEstimator):
         from autolearn.nas.training import predict_raw
 
         check_is_fitted(self, "state_")
+        self._check_n_features(X)
         x_num, x_cat = self.coder_.transform(check_X(X, fit=False, schema=self.coder_.schema))
         out = predict_raw(self.state_.network, x_num, x_cat, self.device_)
         if not np.all(np.isfinite(out)):
             raise FloatingPointError("the network produced non-finite outputs; refit it with a lower learning rate")
         return out
+
+    def _check_n_features(self, X: Any) -> None:
+        """scikit-learn's wording for an array with a wrong column count (for a DataFrame, the schema
+        check names the missing and extra columns instead)."""
+        if hasattr(X, "columns"):
+            return
+        n_columns = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else None
+        if n_columns is not None and n_columns != self.n_features_in_:
+            raise ValueError(f"X has {n_columns} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
 
     # -- task hooks ----------------------------------------------------------------------------
     def _encode_y(self, y: Any, fitted: bool) -> np.ndarray:
@@ -205,16 +224,24 @@ class _NeuralNetBase(BaseEstimator):
     def _eval_fn(self, y_eval: np.ndarray, eval_loss: Any) -> Callable[[np.ndarray], float]:
         raise NotImplementedError
 
+    def save(self, path: Any) -> Any:
+        """Write the fitted network to ``path`` (``autolearn.nas.load`` reads it back)."""
+        from autolearn.nas import save
+
+        check_is_fitted(self, "state_")
+        return save(self, path)
+
     # -- saving --------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        """Torch objects become CPU state dicts: a saved model loads on any machine, GPU or not."""
+        """Torch objects become state dicts of NumPy arrays: a saved model loads on any machine, GPU or
+        not, and through any pickler (joblib's memory-mapped loading of torch storages crashed)."""
         state = self.__dict__.copy()
         train_state = state.pop("state_", None)
         state.pop("device_", None)
         if train_state is not None:
-            to_cpu = {k: v.detach().cpu() for k, v in train_state.network.state_dict().items()}
             state["_saved_training"] = {
-                "network": to_cpu, "optimizer": _cpu(train_state.optimizer.state_dict()),
+                "network": to_numpy(train_state.network.state_dict()),
+                "optimizer": to_numpy(train_state.optimizer.state_dict()),
                 **{k: copy.deepcopy(getattr(train_state, k)) for k in
                    ("epochs_done", "curve", "train_curve", "best_loss", "best_epoch", "stopped", "epoch_seconds")},
             }
@@ -230,9 +257,9 @@ class _NeuralNetBase(BaseEstimator):
 
         self.device_ = resolve_device(self.device if self.device != "auto" else "cpu")
         network = build_network(self.architecture_, self.stats_, self.coder_.cardinalities, self._n_outputs())
-        network.load_state_dict(saved.pop("network"))
+        network.load_state_dict(to_tensors(saved.pop("network")))
         train_state = make_state(network, self.architecture_["lr"], self.architecture_["weight_decay"], self.device_)
-        train_state.optimizer.load_state_dict(saved.pop("optimizer"))
+        train_state.optimizer.load_state_dict(to_tensors(saved.pop("optimizer")))
         for key, value in saved.items():
             setattr(train_state, key, value)
         train_state.best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
@@ -241,20 +268,10 @@ class _NeuralNetBase(BaseEstimator):
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
-
-
-def _cpu(obj: Any) -> Any:
-    torch = require_torch()
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_cpu(v) for v in obj]
-    return obj
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -334,7 +351,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         return _softmax(self._raw(X).astype(np.float64))
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ is looked up
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):

@@ -16,7 +16,6 @@ a learned, average-like vector rather than an untrained one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,10 +92,3 @@ def _check_dense_size(X: sp.spmatrix) -> None:
             f"a sparse matrix of shape {X.shape} is too large to densify for a network "
             f"(more than {MAX_DENSE_CELLS:,} cells); reduce its columns first (e.g. TruncatedSVD)"
         )
-
-
-def as_feature_frame(X: Any) -> Any:
-    """Validated input (DataFrame or CSR) from anything ``autolearn.data.check_X`` accepts."""
-    from autolearn.data.validation import check_X
-
-    return check_X(X, fit=True)

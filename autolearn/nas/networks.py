@@ -7,6 +7,7 @@ configuration always means the same network.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,9 +37,10 @@ class TabularInput(nn.Module):
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, missing: np.ndarray, cardinalities: Sequence[int]) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-        self.register_buffer("missing", torch.as_tensor(np.flatnonzero(missing), dtype=torch.long))
+        # torch.tensor copies: the statistics may be read-only memory maps (joblib), which a buffer must not alias
+        self.register_buffer("mean", torch.tensor(np.asarray(mean), dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(np.asarray(std), dtype=torch.float32))
+        self.register_buffer("missing", torch.tensor(np.flatnonzero(missing), dtype=torch.long))
         self.embeddings = nn.ModuleList(nn.Embedding(int(c), embedding_dim(int(c))) for c in cardinalities)
         self.n_out = len(mean) + len(self.missing) + sum(embedding_dim(int(c)) for c in cardinalities)
 
@@ -53,13 +55,10 @@ class TabularInput(nn.Module):
 def numeric_stats(x_num: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, deviation (1 where constant or all missing) and which columns have missing values."""
     missing = np.isnan(x_num).any(axis=0) if len(x_num) else np.zeros(x_num.shape[1], dtype=bool)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-            mean = np.nan_to_num(np.nanmean(x_num, axis=0)) if x_num.shape[1] else np.zeros(0)
-            std = np.nan_to_num(np.nanstd(x_num, axis=0)) if x_num.shape[1] else np.zeros(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: mean 0, deviation 1
+        mean = np.nan_to_num(np.nanmean(x_num, axis=0)) if x_num.shape[1] else np.zeros(0)
+        std = np.nan_to_num(np.nanstd(x_num, axis=0)) if x_num.shape[1] else np.zeros(0)
     std = np.where(std > 1e-12, std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32), missing
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +81,14 @@ class NASObjective:
     patience: int = 10
     curve_stopping: bool = True
     keep_checkpoints: bool = False  # multi-fidelity searches: promoted trials continue from these
+    _startup: float = 0.0
 
     def __call__(self, spec: TrialSpec) -> Outcome:
+        cold = "torch" not in sys.modules  # a fresh worker pays the import out of the trial's time
         from autolearn.nas._torch import set_threads
 
         set_threads()
+        self._startup = STARTUP_SECONDS if cold else 0.0
         data = load_task_data(self.data_path)
         if spec.instance == "supernet":
             return self._supernet(data, spec)
@@ -96,7 +100,7 @@ class NASObjective:
 
         train, valid = data.splits[0]
         epochs = epochs_for_budget(spec.budget, self.max_epochs)
-        max_time = _training_seconds(spec)
+        max_time = _training_seconds(spec, self._startup)
         est = self._checkpoint(spec.parent)
         continued = est is not None
         if est is not None:
@@ -172,7 +176,7 @@ class NASObjective:
         arch, weights, out, facts = search_cell(
             x_num, x_cat, target, task=data.task, n_outputs=1 if regression else data.n_classes,
             base=architecture(dict(spec.config), "cell"), cardinalities=coder.cardinalities,
-            epochs=max(1, self.max_epochs // 2), seed=spec.seed, max_time=_training_seconds(spec),
+            epochs=max(1, self.max_epochs // 2), seed=spec.seed, max_time=_training_seconds(spec, self._startup),
             device=resolve_device("auto"), eval_data=coder.transform(take(data.X, valid)))
         if regression:
             prediction = out.astype(np.float64).ravel() * std + mean
@@ -187,9 +191,9 @@ class NASObjective:
         return Outcome(values=(float(loss),), info=info)
 
 
-def _training_seconds(spec: TrialSpec) -> float | None:
+def _training_seconds(spec: TrialSpec, startup: float) -> float | None:
     """Seconds training may take so that the trial ends before the runner kills it at its limit."""
     limit = spec.limits.wall_time
     if not limit:
         return None
-    return max(0.85 * limit - STARTUP_SECONDS, 0.1)
+    return max(0.85 * limit - startup, 0.1)

@@ -1,6 +1,6 @@
 """The training loop every network goes through: minibatch AdamW, evaluated after each epoch.
 
-One loop for the estimators, the search objective and DARTS' final networks, so early stopping,
+One loop for the estimators and the search objective, so early stopping,
 learning-curve stopping, time limits, mixed precision and warm continuation behave the same
 everywhere. The loop's state (:class:`TrainState`) outlives a call: calling :func:`train` again with
 more epochs continues where it stopped (same weights, same optimizer moments), which is how a
@@ -43,9 +43,56 @@ class TrainState:
     epoch_seconds: list[float] = field(default_factory=list)
 
 
+class AdamW:
+    """AdamW (Loshchilov & Hutter) with the interface the loop and ``GradScaler`` use.
+
+    Not ``torch.optim.AdamW``: constructing any ``torch.optim`` optimizer imports ``torch._dynamo``,
+    which takes 1-3 s, paid again by every fresh worker process (a trial killed at its time limit
+    restarts its worker). Tabular networks train in about that time, so the import would dominate.
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-3, weight_decay: float = 1e-2,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.param_groups = [{"params": [p for p in params if p.requires_grad], "lr": lr,
+                              "weight_decay": weight_decay, "betas": betas, "eps": eps}]
+        self.state: dict[int, dict[str, Any]] = {}
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for k, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                st = self.state.setdefault(k, {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+                st["step"] += 1
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                st["m"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                st["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                m_hat = st["m"] / (1 - beta1 ** st["step"])
+                v_hat = st["v"] / (1 - beta2 ** st["step"])
+                p.addcdiv_(m_hat, v_hat.sqrt_().add_(group["eps"]), value=-group["lr"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"state": {k: dict(v) for k, v in self.state.items()},
+                "param_groups": [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        for group, settings in zip(self.param_groups, saved["param_groups"]):
+            group.update(settings)
+        device = self.param_groups[0]["params"][0].device if self.param_groups[0]["params"] else None
+        self.state = {int(k): {n: (t.to(device) if torch.is_tensor(t) else t) for n, t in v.items()}
+                      for k, v in saved["state"].items()}
+
+
 def make_state(network: Any, lr: float, weight_decay: float, device: Any) -> TrainState:
     network.to(device)
-    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = AdamW(network.parameters(), lr=lr, weight_decay=weight_decay)
     scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
     return TrainState(network, optimizer, scaler)
 

@@ -2,7 +2,8 @@
 
 Figures are made with :class:`matplotlib.figure.Figure`, never ``pyplot``: pyplot keeps every figure in a
 global registry (a leak in a long-running dashboard) and is not thread-safe, while a bare Figure is an
-ordinary object the caller owns, renders with Agg and lets the garbage collector take.
+ordinary object the caller owns, renders with Agg and lets the garbage collector take. matplotlib is
+imported on first use, so the dashboard (which shares the colours) runs without it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import base64
 import io
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STATUS_COLORS = {
     "success": "#4C72B0",
@@ -30,6 +32,8 @@ STATUS_COLORS = {
 
 def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (8.0, 4.5), **kwargs: Any) -> tuple[Figure, Any]:
     """A constrained-layout figure and its axes (an array when there are several)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=size, layout="constrained")
     return fig, fig.subplots(nrows, ncols, squeeze=True, **kwargs)
 

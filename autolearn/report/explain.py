@@ -48,27 +48,23 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
-def _metric_scorer(model: Any) -> Callable[[Any, Any, Any], float] | None:
-    """A scorer from the search's own metric (ROC AUC, log loss, RMSE...), greater is better; None for
-    estimators that are not autolearn models (their ``score`` is used)."""
+def _metric_score(model: Any, y: Any) -> tuple[Callable[[Any], np.ndarray], Callable[[np.ndarray], float]] | None:
+    """(predict, score of predictions for ``y``) from the search's own metric (ROC AUC, log loss, RMSE...),
+    greater is better; None for estimators that are not autolearn models."""
     search = getattr(model, "search_", None)
     if search is None:
         return None
     metric = search.metric
-
-    def score(estimator: Any, X: Any, y: Any) -> float:
-        if search.task == "regression":
-            value = metric.score(np.asarray(y, dtype=float), estimator.predict(X))
-        else:
-            index = {label: i for i, label in enumerate(estimator.classes_)}
-            try:
-                codes = np.array([index[label] for label in np.asarray(y)])
-            except KeyError as e:
-                raise ValueError(f"y holds the label {e.args[0]!r}, which the model never saw") from None
-            value = metric.score(codes, estimator.predict_proba(X))
-        return value if metric.greater_is_better else -value
-
-    return score
+    sign = 1.0 if metric.greater_is_better else -1.0
+    if search.task == "regression":
+        truth = np.asarray(y, dtype=float)
+        return (lambda rows: np.asarray(model.predict(rows), dtype=float)), (lambda p: sign * metric.score(truth, p))
+    index = {label: i for i, label in enumerate(model.classes_)}
+    try:
+        codes = np.array([index[label] for label in np.asarray(y)])
+    except KeyError as e:
+        raise ValueError(f"y holds the label {e.args[0]!r}, which the model never saw") from None
+    return (lambda rows: np.asarray(model.predict_proba(rows))), (lambda p: sign * metric.score(codes, p))
 
 
 def feature_importance(model: Any, X: Any, y: Any, n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
@@ -78,19 +74,48 @@ def feature_importance(model: Any, X: Any, y: Any, n_repeats: int = 5, seed: int
     for log loss or RMSE the drop of minus the loss) over ``n_repeats`` shuffles, ``std`` its standard
     deviation. Near zero or negative: the model does not use the column, or other columns carry the
     same information (correlated columns share, and so hide, their importance). Costs
-    ``n_features * n_repeats`` predictions on ``X``.
+    ``n_features * n_repeats`` predictions of ``len(X)`` rows; for autolearn models the shuffled copies
+    are predicted in batches of up to 20,000 rows, since an ensemble's per-call overhead dominates on
+    small test sets. Other estimators go through scikit-learn's ``permutation_importance`` and ``score``.
     """
-    from sklearn.inspection import permutation_importance
-
     frame = _as_frame(X)
-    result = permutation_importance(model, frame, np.asarray(y), scoring=_metric_scorer(model), n_repeats=n_repeats,
-                                    random_state=seed, n_jobs=1)
-    out = pd.DataFrame({"feature": [str(c) for c in frame.columns], "importance": result.importances_mean,
-                        "std": result.importances_std})
+    if len(frame) != len(y):
+        raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
+    scoring = _metric_score(model, y)
+    if scoring is None:
+        from sklearn.inspection import permutation_importance
+
+        result = permutation_importance(model, frame, np.asarray(y), n_repeats=n_repeats, random_state=seed)
+        drops = result.importances
+    else:
+        drops = _permutation_drops(frame, *scoring, n_repeats, np.random.default_rng(seed))
+    out = pd.DataFrame({"feature": [str(c) for c in frame.columns], "importance": drops.mean(axis=1),
+                        "std": drops.std(axis=1)})
     out = out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
     search = getattr(model, "search_", None)
     out.attrs.update(metric=search.metric.name if search is not None else "score", n_repeats=n_repeats)
     return out
+
+
+def _permutation_drops(frame: pd.DataFrame, predict: Callable[[Any], np.ndarray], score: Callable[[np.ndarray], float],
+                       n_repeats: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_features, n_repeats) score drops, shuffled copies stacked into few predict calls."""
+    n, d = frame.shape
+    baseline = score(predict(frame))
+    jobs = [(j, r) for j in range(d) for r in range(n_repeats)]
+    per_call = max(1, MAX_BATCH // max(n, 1))
+    drops = np.zeros((d, n_repeats))
+    for start in range(0, len(jobs), per_call):
+        chunk = jobs[start:start + per_call]
+        copies = []
+        for j, _ in chunk:
+            copy = frame.copy(deep=False)
+            copy.isetitem(j, frame.iloc[:, j].array.take(rng.permutation(n)))  # keeps the dtype (categories)
+            copies.append(copy)
+        predictions = predict(pd.concat(copies, ignore_index=True))
+        for k, (j, r) in enumerate(chunk):
+            drops[j, r] = baseline - score(predictions[k * n:(k + 1) * n])
+    return drops
 
 
 def _output_fn(model: Any, frame: pd.DataFrame, target: Any) -> tuple[Callable[[pd.DataFrame, np.ndarray], np.ndarray],
@@ -105,10 +130,10 @@ def _output_fn(model: Any, frame: pd.DataFrame, target: Any) -> tuple[Callable[[
         if target not in classes:
             raise ValueError(f"target {target!r} is not one of the model's classes {classes}")
         cls = np.full(len(frame), classes.index(target))
-        what = f"probability of class {target!r}"
+        what = f"probability of class {_plain(target)!r}"
     elif len(classes) == 2:
         cls = np.ones(len(frame), dtype=int)
-        what = f"probability of class {classes[1]!r}"
+        what = f"probability of class {_plain(classes[1])!r}"
     else:
         cls = np.argmax(model.predict_proba(frame), axis=1)
         what = "probability of the predicted class"
@@ -118,6 +143,10 @@ def _output_fn(model: Any, frame: pd.DataFrame, target: Any) -> tuple[Callable[[
         return proba[np.arange(len(rows)), class_index]
 
     return f, cls, what
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _sampling(f: Callable[[pd.DataFrame, np.ndarray], np.ndarray], frame: pd.DataFrame, cls: np.ndarray,
@@ -184,15 +213,16 @@ def _shap_applies(frame: pd.DataFrame) -> bool:
 
 
 def explain(model: Any, X: Any, *, background: Any = None, target: Any = None, method: str = "auto",
-            n_permutations: int = 10, n_background: int = 50, seed: int = 0) -> pd.DataFrame:
+            n_permutations: int = 10, n_background: int | None = None, seed: int = 0) -> pd.DataFrame:
     """Per-row feature contributions to the model's output (Shapley values; see the module docstring).
 
     Returns a frame with the index of ``X`` and one column per feature; ``frame.attrs`` holds
     ``method`` ("shap" or "sampling"), ``output`` (what is explained), ``base_value`` and
     ``prediction`` (lists, one per row) with ``contributions.sum(axis=1) + base_value ≈ prediction``
     (exact for "sampling"). ``background`` holds the rows that stand in for a "removed" feature (a
-    sample of the training rows is best); default ``n_background`` rows of ``X`` itself, which needs
-    ``X`` to have at least 10 rows.
+    sample of the training rows is best; default ``X`` itself, which then needs at least 10 rows), of
+    which ``n_background`` are drawn: default 100 for "sampling" (one background row per permutation
+    pair) and 10 for "shap" (which averages over every background row, so its cost grows with them).
     """
     if method not in ("auto", "shap", "sampling"):
         raise ValueError(f"method must be 'auto', 'shap' or 'sampling', got {method!r}")
@@ -208,12 +238,13 @@ def explain(model: Any, X: Any, *, background: Any = None, target: Any = None, m
     back = _as_frame(background)
     if list(back.columns) != list(frame.columns):
         back.columns = frame.columns
-    if len(back) > n_background:
-        back = back.iloc[rng.choice(len(back), n_background, replace=False)]
     f, cls, what = _output_fn(model, frame, target)
     if method == "shap" and not _shap_applies(frame):
         raise ValueError("method='shap' needs the shap package and all-numeric columns; use method='sampling'")
     used = "shap" if method == "shap" or (method == "auto" and _shap_applies(frame)) else "sampling"
+    n_background = n_background or (10 if used == "shap" else 100)
+    if len(back) > n_background:
+        back = back.iloc[rng.choice(len(back), n_background, replace=False)]
     if used == "shap":
         values, base = _shap(model, frame, cls, back, n_permutations, seed)
     else:

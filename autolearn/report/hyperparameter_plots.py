@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from autolearn.report._figures import new_figure, shorten
@@ -26,11 +27,15 @@ _LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.
 
 
 def plot_hyperparameter_importance(source: RunSource, *, top: int = 15, method: str = "impurity",
-                                   study: str | None = None) -> Figure:
+                                   importance: pd.DataFrame | None = None, study: str | None = None) -> Figure:
     """The ``top`` hyperparameters by surrogate importance (see
-    :func:`~autolearn.report.hyperparameter_importance.hyperparameter_importance`), with the surrogate's
-    out-of-bag R² in the title so a reader knows how much to trust the ranking."""
-    frame = hyperparameter_importance(source, method=method, study=study).head(top).iloc[::-1]
+    :func:`~autolearn.report.hyperparameter_importance.hyperparameter_importance`; pass ``importance`` to
+    reuse a computed one), with the surrogate's out-of-bag R² in the title so a reader knows how much to
+    trust the ranking."""
+    frame = importance if importance is not None else hyperparameter_importance(source, method=method, study=study)
+    frame = frame[frame["importance"] > 0].head(top).iloc[::-1]  # the rest never split a tree: noise to show
+    if frame.empty:
+        raise NoDataError("no hyperparameter explains any of the score variation")
     fig, ax = new_figure(size=(8, 1.0 + 0.35 * len(frame)))
     ax.barh(range(len(frame)), frame["importance"], xerr=frame["std"], color="#4C72B0", alpha=0.85,
             error_kw={"elinewidth": 0.8, "alpha": 0.6})
@@ -132,15 +137,16 @@ def plot_parallel_coordinates(source: RunSource, *, params: Sequence[str] | None
             ax.text(x - 0.04, pos, label, ha="right", va="center", fontsize=7, bbox=_LABEL_BOX)
         if any(math.isnan(p) for p in a.positions):
             ax.text(x - 0.04, INACTIVE, "n/a", ha="right", va="center", fontsize=7, color="#777777")
-        if a.log:
-            ax.text(x, 1.06, "log", ha="center", fontsize=7, color="#777777")
     ax.axvline(len(axes), color="black", lw=0.8)
     for pos, value in ((0.0, lo), (1.0, hi)):
         ax.text(len(axes) + 0.04, pos, f"{value:.4g}", ha="left", va="center", fontsize=7)
-    ax.axhspan(INACTIVE - 0.05, INACTIVE + 0.05, color="#F2F2F2", zorder=0)
-    ax.set_xticks(xs, [shorten(a.name, 24) for a in axes] + [run.metric], rotation=20, ha="right", fontsize=8)
+    conditional = any(np.isnan(a.positions).any() for a in axes)
+    if conditional:
+        ax.axhspan(INACTIVE - 0.05, INACTIVE + 0.05, color="#F2F2F2", zorder=0)
+    ax.set_xticks(xs, [shorten(a.name, 24) + (" (log)" if a.log else "") for a in axes] + [run.metric],
+                  rotation=20, ha="right", fontsize=8)
     ax.set_yticks([])
-    ax.set_ylim(INACTIVE - 0.1, 1.1)
+    ax.set_ylim(INACTIVE - 0.1 if conditional else -0.08, 1.08)
     ax.set_xlim(-0.6, len(axes) + 0.4)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
@@ -175,6 +181,7 @@ def plot_slice(source: RunSource, *, params: Sequence[str] | None = None, top: i
         if not a.numeric:
             x = x + rng.uniform(-0.12, 0.12, len(x))
             ax.set_xticks(range(len(a.tick_labels)), a.tick_labels, rotation=30, ha="right", fontsize=7)
+            ax.set_xlim(-0.5, len(a.tick_labels) - 0.5)
         elif a.log:
             ax.set_xscale("log")
         ax.scatter(x, scores[active], c=ids[active], cmap="Blues", vmin=ids.min() - 0.3 * np.ptp(ids) - 1,

@@ -132,9 +132,9 @@ def load_run(source: RunSource, study: str | None = None) -> RunData:
     from autolearn.tune.study import Study
 
     if isinstance(source, Study):
-        return _from_storage(source.storage, source.name, f"study {source.name}")
+        return read_storage(source.storage, source.name, f"study {source.name}")
     if isinstance(source, Storage):
-        return _from_storage(source, study, repr(source))
+        return read_storage(source, study, repr(source))
     if isinstance(source, (str, os.PathLike)):
         return _from_location(source, study)
     raise TypeError(f"cannot read a search from {type(source).__name__}; give a fitted AutoClassifier/AutoRegressor, "
@@ -167,7 +167,7 @@ def _from_location(location: str | os.PathLike[str], study: str | None) -> RunDa
         return load_run(load(text))
     storage = open_storage(location)
     try:
-        return _from_storage(storage, study, text)
+        return read_storage(storage, study, text)
     finally:
         storage.close()
 
@@ -183,7 +183,8 @@ def _pick_study(storage: Storage, study: str | None) -> str:
     raise ValueError(f"the storage holds {len(names)} studies ({', '.join(names) or 'none'}); name one with study=")
 
 
-def _from_storage(storage: Storage, study: str | None, source: str) -> RunData:
+def read_storage(storage: Storage, study: str | None, source: str) -> RunData:
+    """The run in ``storage`` (study chosen as in :func:`load_run`); the dashboard calls it on every refresh."""
     name = _pick_study(storage, study)
     info = storage.get_study(name)
     records = storage.trials(name)
@@ -229,6 +230,8 @@ def run_leaderboard(run: RunData, top: int | None = None) -> pd.DataFrame:
 
         weights = {m.trial_id: m.weight for m in run.members}
         board = leaderboard(run.records, _Named(run.metric), weights)
+        if not run.members:  # weights live in the fitted model; from the run history they would all read 0
+            board = board.drop(columns="ensemble_weight")
         return board if top is None else board.head(top)
     rows = []
     for r in run.finished():
@@ -248,6 +251,13 @@ def run_leaderboard(run: RunData, top: int | None = None) -> pd.DataFrame:
     return frame if top is None else frame.head(top)
 
 
+def worked(run: RunData) -> list[TrialRecord]:
+    """Finished trials (refits included) that ran on a worker: those with a start time, less the ones
+    cancelled before any worker took them (no worker name), which used no worker time."""
+    return [r for r in run.finished(include_refits=True) if r.result is not None and r.result.started > 0
+            and not (r.result.status.value == "cancelled" and not r.result.worker)]
+
+
 def run_summary(run: RunData) -> dict[str, Any]:
     """Counts, best score and wall-clock facts of a run, for report headers and the dashboard."""
     finished = run.finished()
@@ -257,7 +267,7 @@ def run_summary(run: RunData) -> dict[str, Any]:
     best = run.full_budget()
     scores = [run.score(r.result.loss) for r in best]  # type: ignore[union-attr]
     best_score = (max(scores) if run.best_is_max() else min(scores)) if scores else None
-    timed = [r.result for r in run.finished(include_refits=True) if r.result and r.result.started > 0]
+    timed = [r.result for r in worked(run)]
     span = (max(t.started + t.duration for t in timed) - min(t.started for t in timed)) if timed else 0.0
     workers = {t.worker or "main" for t in timed}
     busy = sum(t.duration for t in timed)
@@ -283,4 +293,4 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-__all__ = ["Member", "NoDataError", "RunData", "load_run", "open_storage", "run_leaderboard", "run_summary"]
+__all__ = ["Member", "NoDataError", "RunData", "load_run", "open_storage", "read_storage", "run_leaderboard", "run_summary", "worked"]

@@ -27,7 +27,7 @@ from autolearn.report.hyperparameter_plots import (
     plot_parallel_coordinates,
     plot_slice,
 )
-from autolearn.report.run_data import REFIT, NoDataError, RunData, RunSource, load_run
+from autolearn.report.run_data import REFIT, NoDataError, RunData, RunSource, load_run, worked
 
 
 def _start_time(run: RunData) -> float:
@@ -242,8 +242,7 @@ def plot_worker_timeline(source: RunSource, *, study: str | None = None) -> Figu
     waiting on a straggler or the optimizer, the cost of synchronous schedulers, or start-up time.
     Trials cancelled before any worker took them (no worker name) are left out: they used no worker time."""
     run = load_run(source, study)
-    timed = [r for r in run.finished(include_refits=True) if r.result.started > 0  # type: ignore[union-attr]
-             and not (r.result.status.value == "cancelled" and not r.result.worker)]  # type: ignore[union-attr]
+    timed = worked(run)
     if not timed:
         raise NoDataError("no finished trial has a start time")
     t0 = min(r.result.started for r in timed)  # type: ignore[union-attr]

@@ -70,11 +70,11 @@ def collect(runner, timeout: float = 60.0) -> dict[int, object]:
     return results
 
 
-def search(runner, objective, storage, study: str, n_trials: int, limits: Limits = Limits(30, None)) -> int:
+def search(runner, objective, storage, study: str, n_trials: int, limits: Limits | None = None) -> int:
     storage.create_study(study, ("minimize",), load_if_exists=True)
     optimizer = make_optimizer("random", as_configspace(SPACE, seed=0), seed=0)
     return run_search(optimizer=optimizer, runner=runner, objective=objective, storage=storage, study=study,
-                      budget=Budget(max_trials=n_trials), limits=limits, seed=0, poll=0.5)
+                      budget=Budget(max_trials=n_trials), limits=limits or Limits(30, None), seed=0, poll=0.5)
 
 
 def quadratic(spec):
@@ -135,6 +135,16 @@ def test_limits_and_crashes_end_as_on_local_runner(runner):
     assert "SIGSEGV" in outcomes["dask"][0].error and "time limit of 3.0 s" in outcomes["dask"][1].error
 
 
+def test_wait_returns_at_its_timeout_and_at_once_when_idle(runner):
+    start = time.monotonic()
+    assert runner.wait(timeout=1.0) == [] and time.monotonic() - start < 0.5
+    runner.submit(misbehave, TrialSpec(0, {"kind": "ok", "sleep": 3.0}))
+    start = time.monotonic()
+    assert runner.wait(timeout=0.5) == []
+    assert 0.4 <= time.monotonic() - start < 2.5
+    assert collect(runner)[0].ok
+
+
 def test_a_free_worker_never_waits_for_a_slow_one(runner):
     runner.submit(misbehave, TrialSpec(0, {"kind": "ok", "sleep": 4.0}))
     for i in range(1, 6):
@@ -161,6 +171,17 @@ def test_cancel_all_stops_running_and_queued_trials(runner):
     assert time.monotonic() - start < 15
 
 
+def test_a_scheduler_without_workers_is_reported_not_waited_on_forever(monkeypatch):
+    import distributed
+
+    import autolearn.execution.dask as dask_runner
+
+    monkeypatch.setattr(dask_runner, "WORKER_WAIT_SECONDS", 1.0)
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty:
+        with pytest.raises(RuntimeError, match="no Dask worker joined the scheduler at tcp://127.0.0.1:.*dask worker"):
+            DaskRunner(address=empty.scheduler_address)
+
+
 class ReadsDataFile:
     """Like the AutoML Evaluator: holds only the path of a data file written on the client."""
 
@@ -175,11 +196,13 @@ class ReadsDataFile:
 def test_data_file_is_shipped_to_workers_that_cannot_see_it(runner, tmp_path):
     path = tmp_path / "data.pkl"
     path.write_bytes(b"hello" + bytes(50_000))
-    shipping = DaskRunner(client=runner.client, ship_data=True)
+    shipping = DaskRunner(client=runner.client, n_workers=1, ship_data=True)
+    objective = ReadsDataFile(str(path))
+    assert shipping.n_workers == 1  # on a cluster it did not start, n_workers caps the trials at once
     try:
-        shipping.submit(ReadsDataFile(str(path)), TrialSpec(0, {}))
+        shipping.submit(objective, TrialSpec(0, {}))
         path.unlink()  # from now on only the shipped copy exists
-        shipping.submit(ReadsDataFile(str(path)), TrialSpec(1, {}))
+        shipping.submit(objective, TrialSpec(1, {}))
         results = collect(shipping)
     finally:
         shipping.close()
@@ -226,7 +249,7 @@ class SlowTrialThree:
 
 
 def test_killed_dask_worker_marks_its_trial_crashed_and_the_search_goes_on(runner, tmp_path):
-    # last in the file: the killed worker is restarted by its nanny, and the next tests would wait for it
+    # last in the file: its nanny restarts the killed worker, which other tests would wait for
     worker_pids = set(runner.client.run(os.getpid).values())
     killed = {}
 
@@ -258,3 +281,5 @@ def test_killed_dask_worker_marks_its_trial_crashed_and_the_search_goes_on(runne
     while psutil.pid_exists(killed["child"]) and time.monotonic() < end:
         time.sleep(0.1)
     assert not psutil.pid_exists(killed["child"]) or psutil.Process(killed["child"]).status() == psutil.STATUS_ZOMBIE
+    runner.client.wait_for_workers(2, timeout=60)  # the nanny brought the worker back
+    assert runner.n_workers == 2

@@ -4,6 +4,7 @@ from autolearn.testing.optimizers import check_optimizer
 from autolearn.tune.optimizers import OPTIMIZERS, get_optimizer_class
 
 
-@pytest.mark.parametrize("name", ["random", "evolution", "rl", "hypergradient", "nsga2"])  # cmaes: numeric spaces only
+@pytest.mark.parametrize("name", ["random", "evolution", "rl", "hypergradient", "nsga2",
+                                  "sobol", "grid", "tpe", "rf", "gp", "parego"])  # cmaes: numeric spaces only
 def test_optimizer_contract(name):
     check_optimizer(get_optimizer_class(name))

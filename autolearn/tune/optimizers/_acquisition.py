@@ -1,4 +1,4 @@
-"""Acquisition functions and the acquisition maximizer shared by the RF, GP and ParEGO optimizers.
+"""Acquisition functions, their maximizer and the BO loop shared by the RF, GP and ParEGO optimizers.
 
 All scores are "higher is better" and all models predict *losses* (lower is better).
 
@@ -6,6 +6,9 @@ The maximizer follows SMAC's "local and sorted random search": score a batch of 
 configurations, then hill-climb with one-exchange neighbourhoods from the best observed
 configurations and the best random ones. It works on whole arrays (one model call per step for
 every restart at once), because the model call, not the Python around it, must dominate the cost.
+
+:class:`ModelBasedOptimizer` is the loop around it (initial design, interleaved random points,
+pending trials, target transforms), so a surrogate-based optimizer only supplies its model.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace
-from scipy.special import erfcx, ndtr
+from scipy.special import erfcx, ndtr, ndtri
+from scipy.stats import rankdata
 from threadpoolctl import ThreadpoolController
 
 from autolearn.records import Suggestion, TrialSpec
@@ -81,13 +85,8 @@ def transform_targets(y: np.ndarray, kind: str) -> np.ndarray:
     if kind == "none" or len(y) < 2:
         return y
     if kind == "log":
-        import os
-        f = float(os.environ.get("LOGD", "1e-3"))
-        span = float(np.median(y) - y.min()) if os.environ.get("LOGM") else float(np.ptp(y))
-        return np.log(y - y.min() + max(f * span, 1e-12))
+        return np.log(y - y.min() + max(1e-3 * float(np.ptp(y)), 1e-12))
     if kind == "copula":
-        from scipy.stats import rankdata
-        from scipy.special import ndtri
         return ndtri((rankdata(y) - 0.5) / len(y))
     raise ValueError(f"y_transform must be one of {', '.join(Y_TRANSFORMS)}, got {kind!r}")
 
@@ -213,9 +212,13 @@ class ModelBasedOptimizer(Optimizer):
         random_fraction: float = 0.2,
         n_candidates: int = 500,
         n_local: int = 10,
+        y_transform: str = "none",
     ) -> None:
         super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial_design)
         make_score(lambda X: (X, X), acquisition, 0.0)  # validates the name early
+        if y_transform not in Y_TRANSFORMS:
+            raise ValueError(f"y_transform must be one of {', '.join(Y_TRANSFORMS)}, got {y_transform!r}")
+        self.y_transform = y_transform
         if not 0.0 <= random_fraction <= 1.0:
             raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}")
         self._encoder = SpaceEncoder(space)
@@ -236,7 +239,7 @@ class ModelBasedOptimizer(Optimizer):
 
     @abstractmethod
     def _surrogate(self, X: np.ndarray, y: np.ndarray, P: np.ndarray) -> tuple[Predictor, float]:
-        """Fit on raw vectors ``X`` with targets ``y``, imputing pending raw vectors ``P``.
+        """Fit on raw vectors ``X`` with (transformed) targets ``y``, imputing pending raw vectors ``P``.
 
         Returns ``predict(raw) -> (mean, std)`` and the incumbent value in the same units.
         """
@@ -252,11 +255,11 @@ class ModelBasedOptimizer(Optimizer):
             self._design_next += 1
             return Suggestion(enc.decode(self._design[self._design_next - 1])[0], origin="initial")
         explore = self.rng.random() < self.random_fraction
-        if len(configs) < 2 or explore:
+        if len(configs) < 2 or explore or not enc.tunable.any():  # nothing to model in a space of constants
             return Suggestion(enc.decode(enc.sample(1, self.rng))[0], origin="random")
         X = enc.encode(configs)
         P = enc.encode([p.config for p in pending]) if pending else np.empty((0, enc.n_dims))
-        y = self._targets(losses)
+        y = transform_targets(self._targets(losses), self.y_transform)
         predict, best = self._surrogate(X, y, P)
         score = make_score(predict, self.acquisition, best, self.beta)
         starts = X[np.argsort(y, kind="stable")[: self.n_local]]

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
-from ConfigSpace.conditions import AndConjunction, OrConjunction
 from ConfigSpace.hyperparameters import (
     CategoricalHyperparameter,
     FloatHyperparameter,
@@ -67,6 +66,18 @@ class SpaceEncoder:
             else:  # pragma: no cover - every ConfigSpace 1.x type is covered above
                 raise TypeError(f"unsupported hyperparameter type {type(hp).__name__} for {hp.name!r}")
         self.tunable = self.kind != CONST
+        # per-column masks and constants, so the unit-cube maps are whole-array operations
+        self._is_float = self.kind == FLOAT
+        self._is_lin_int = (self.kind == INT) & ~self.log
+        self._is_log_int = (self.kind == INT) & self.log
+        self._is_index = (self.kind == CAT) | (self.kind == ORD)
+        self._is_const = self.kind == CONST
+        self._n_values = np.where(np.isfinite(self.size), self.size, 2.0)
+        self._lower = np.array([float(getattr(hp, "lower", 1.0)) if self.log[j] else 1.0
+                                for j, hp in enumerate(self.hps)])
+        self._upper = np.array([float(getattr(hp, "upper", 2.0)) if self.log[j] else 2.0
+                                for j, hp in enumerate(self.hps)])
+        self._log_lo, self._log_hi = np.log(self._lower), np.log(self._upper)
         self.default = space.get_default_configuration().get_array().copy()
         # every hyperparameter's default, active or not (what a newly activated child starts from)
         self.default_full = np.array([hp.to_vector(hp.default_value) for hp in self.hps], dtype=float)
@@ -78,6 +89,7 @@ class SpaceEncoder:
         ]
         self.forbiddens = list(space.forbidden_clauses)
         self.groups: list[np.ndarray] = self._activity_groups()
+        self._build_gp_layout()
         self._cache: dict[int, tuple[Mapping[str, Any], np.ndarray]] = {}
 
     def _activity_groups(self) -> list[np.ndarray]:
@@ -129,52 +141,34 @@ class SpaceEncoder:
         value the same chance; call :meth:`deactivate` afterwards to apply conditions.
         """
         U = np.clip(np.asarray(U, dtype=float), 0.0, 1.0)
-        X = np.empty_like(U)
-        for j in range(self.n_dims):
-            u, k = U[:, j], self.kind[j]
-            if k == FLOAT:
-                X[:, j] = u
-            elif k == INT and not self.log[j]:
-                n = self.size[j]
-                X[:, j] = np.minimum(np.floor(u * n), n - 1) / (n - 1)
-            elif k == INT:
-                X[:, j] = self._snap_log_int(j, u)
-            elif k in (CAT, ORD):
-                X[:, j] = np.minimum(np.floor(u * self.size[j]), self.size[j] - 1)
-            else:
-                X[:, j] = self.default_full[j]
-        return X
+        n = self._n_values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            index = np.minimum(np.floor(U * n), n - 1)
+            X = np.where(self._is_float, U, np.nan)
+            X = np.where(self._is_lin_int, index / (n - 1), X)
+            X = np.where(self._is_log_int, self._snap_log_int(U), X)
+            X = np.where(self._is_index, index, X)
+        return np.where(self._is_const, self.default_full, X)
 
     def to_unit(self, X: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`from_unit` (bin centres for discrete values); NaN stays NaN."""
-        U = np.array(X, dtype=float, copy=True)
-        for j in range(self.n_dims):
-            k, n = self.kind[j], self.size[j]
-            if k == INT and not self.log[j]:
-                U[:, j] = (np.round(X[:, j] * (n - 1)) + 0.5) / n
-            elif k in (CAT, ORD):
-                U[:, j] = (X[:, j] + 0.5) / n
-            elif k == CONST:
-                U[:, j] = np.where(np.isnan(X[:, j]), np.nan, 0.5)
-        return U
+        X = np.asarray(X, dtype=float)
+        n = self._n_values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            U = np.where(self._is_lin_int, (np.round(X * (n - 1)) + 0.5) / n, X)
+            U = np.where(self._is_index, (X + 0.5) / n, U)
+            return np.where(self._is_const, np.where(np.isnan(X), np.nan, 0.5), U)
 
     def canonical(self, X: np.ndarray) -> np.ndarray:
         """Snap discrete columns to legal vector values (NaN kept)."""
-        X = np.array(X, dtype=float, copy=True)
-        for j in range(self.n_dims):
-            k, col = self.kind[j], X[:, j]
-            if k == FLOAT:
-                X[:, j] = np.clip(col, 0.0, 1.0)
-            elif k == INT and not self.log[j]:
-                n = self.size[j]
-                X[:, j] = np.round(np.clip(col, 0.0, 1.0) * (n - 1)) / (n - 1)
-            elif k == INT:
-                X[:, j] = self._snap_log_int(j, col)
-            elif k in (CAT, ORD):
-                X[:, j] = np.clip(np.round(col), 0, self.size[j] - 1)
-            else:
-                X[:, j] = np.where(np.isnan(col), np.nan, self.default_full[j])
-        return X
+        X = np.asarray(X, dtype=float)
+        n = self._n_values
+        C = np.clip(X, 0.0, 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(self._is_lin_int, np.round(C * (n - 1)) / (n - 1), C)
+            out = np.where(self._is_log_int, self._snap_log_int(C), out)
+            out = np.where(self._is_index, np.clip(np.round(X), 0, n - 1), out)
+            return np.where(self._is_const, np.where(np.isnan(X), np.nan, self.default_full), out)
 
     def canonical_column(self, j: int, col: np.ndarray) -> np.ndarray:
         """:meth:`canonical` for the values of one hyperparameter."""
@@ -182,22 +176,22 @@ class SpaceEncoder:
         X[:, j] = col
         return self.canonical(X)[:, j]
 
-    def _snap_log_int(self, j: int, col: np.ndarray) -> np.ndarray:
-        hp, out = self.hps[j], np.array(col, dtype=float, copy=True)
-        ok = ~np.isnan(out)
-        if ok.any():
-            out[ok] = hp.to_vector(hp.to_value(np.clip(out[ok], 0.0, 1.0)))
-        return out
+    def _snap_log_int(self, V: np.ndarray) -> np.ndarray:
+        """Vector values of log-scaled integers rounded as ConfigSpace rounds them (in value space)."""
+        lo, hi = self._log_lo, self._log_hi
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.clip(np.round(np.exp(lo + V * (hi - lo))), self._lower, self._upper)
+            return (np.log(value) - lo) / (hi - lo)
 
     # -- conditions and forbiddens ------------------------------------------------------------------
     def deactivate(self, X: np.ndarray) -> np.ndarray:
-        """Set hyperparameters whose conditions fail to NaN (in place on a copy)."""
-        X = np.array(X, dtype=float, copy=True)
+        """A copy of ``X`` with hyperparameters whose conditions fail set to NaN."""
+        XT = np.array(X, dtype=float, copy=True).T  # conditions read and write rows of the (d, n) view
         for condition, children in self.conditions:
-            off = ~_satisfied(condition, X.T)
-            if off.any():
-                X[np.ix_(off, children)] = np.nan
-        return X
+            off = np.flatnonzero(~_satisfied(condition, XT))
+            if len(off):
+                XT[children[:, None], off[None, :]] = np.nan
+        return XT.T
 
     def forbidden(self, X: np.ndarray) -> np.ndarray:
         """Boolean mask of rows that hit a forbidden clause."""
@@ -232,24 +226,36 @@ class SpaceEncoder:
 
     # -- model features -----------------------------------------------------------------------------
     def tree_features(self, X: np.ndarray) -> np.ndarray:
-        """Raw vectors with inactive -> -1; categorical indices kept (trees split them fine)."""
+        """Float32 features for trees: raw vectors of the tunable columns, inactive -> -1.
+
+        Categoricals stay one index column: tried one-hot columns (so a randomized split isolates
+        any single category) were worse on mixed and conditional test problems, as they dilute
+        the split choice over many near-empty columns.
+        """
         F = np.where(np.isnan(X), INACTIVE_TREE, X)
         return np.ascontiguousarray(F[:, self.tunable], dtype=np.float32)
 
     def gp_layout(self) -> tuple[int, np.ndarray]:
         """Number of GP feature columns and, per column, the index of its lengthscale."""
-        scale: list[int] = []
-        n_scales = 0
-        for j in range(self.n_dims):
-            if not self.tunable[j]:
-                continue
-            width = int(self.size[j]) if self.kind[j] == CAT else 1
-            scale.extend([n_scales] * width)
-            n_scales += 1
-        for _ in self.groups[1:]:
-            scale.append(n_scales)
-            n_scales += 1
-        return len(scale), np.asarray(scale, dtype=np.intp)
+        return len(self._gp_scale), self._gp_scale
+
+    def _build_gp_layout(self) -> None:
+        source, category, scale = [], [], []  # per feature column: source column, category (-1: numeric), scale id
+        for j in np.flatnonzero(self.tunable):
+            values = range(int(self.size[j])) if self.kind[j] == CAT else [-1]
+            for c in values:
+                source.append(j)
+                category.append(c)
+                scale.append(len(set(scale)) if c <= 0 else scale[-1])
+        for children in self.groups[1:]:
+            source.append(int(children[0]))
+            category.append(-2)  # activity indicator of the group
+            scale.append(len(set(scale)))
+        self._gp_source = np.asarray(source, dtype=np.intp)
+        self._gp_category = np.asarray(category, dtype=float)
+        self._gp_scale = np.asarray(scale, dtype=np.intp)
+        ordinal = self.kind[self._gp_source] == ORD
+        self._gp_factor = np.where(ordinal, 1.0 / np.maximum(self.size[self._gp_source] - 1, 1), 1.0)
 
     def gp_features(self, X: np.ndarray) -> np.ndarray:
         """One-hot categoricals, ordinals scaled to [0, 1], inactive -> 0.5 plus an active indicator.
@@ -258,22 +264,12 @@ class SpaceEncoder:
         pretending the hyperparameter sat at some value; one-hot columns of an inactive categorical
         are all zero.
         """
-        cols: list[np.ndarray] = []
-        for j in range(self.n_dims):
-            if not self.tunable[j]:
-                continue
-            col = X[:, j]
-            if self.kind[j] == CAT:
-                onehot = np.zeros((len(X), int(self.size[j])))
-                ok = ~np.isnan(col)
-                onehot[np.flatnonzero(ok), col[ok].astype(int)] = 1.0
-                cols.append(onehot)
-            else:
-                value = col / (self.size[j] - 1) if self.kind[j] == ORD else col
-                cols.append(np.where(np.isnan(col), INACTIVE_GP, value)[:, None])
-        for children in self.groups[1:]:
-            cols.append((~np.isnan(X[:, children[0]])).astype(float)[:, None])
-        return np.hstack(cols) if cols else np.zeros((len(X), 0))
+        V = X[:, self._gp_source]
+        missing = np.isnan(V)
+        numeric = np.where(missing, INACTIVE_GP, V * self._gp_factor)
+        onehot = (V == self._gp_category).astype(float)  # NaN compares unequal: inactive -> 0
+        F = np.where(self._gp_category == -1, numeric, onehot)
+        return np.where(self._gp_category == -2, (~missing).astype(float), F)
 
     # -- local search -------------------------------------------------------------------------------
     def neighbours(
@@ -286,7 +282,8 @@ class SpaceEncoder:
         to an adjacent one; children a change activates start at their defaults, as in SMAC
         (ConfigSpace's ``change_hp_value``): switching a branch then tries its sane setting first
         instead of a random one that makes the whole branch look bad.
-        Returns the neighbours and, per neighbour, the row it came from; forbidden ones are dropped.
+        Returns the neighbours and, per neighbour, the row it came from; forbidden and duplicate
+        neighbours are dropped.
         """
         parent = np.repeat(np.arange(len(X)), n_per)
         N = np.where(np.isnan(X), self.default_full[None, :], X)[parent]
@@ -316,10 +313,13 @@ class SpaceEncoder:
             step[cat] = (idx + 0.5) / size[cat]
         U[rows, col] = step
         N = self.deactivate(self.from_unit(np.nan_to_num(U, nan=0.5)))
-        if self.forbiddens:
-            ok = ~self.forbidden(N)
-            N, parent = N[ok], parent[ok]
-        return N, parent
+        ok = ~self.forbidden(N) if self.forbiddens else np.ones(len(N), dtype=bool)
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(keys(N)):  # categorical moves often coincide: score each point once
+            if ok[i]:
+                first.setdefault(k, i)
+        keep = np.fromiter(first.values(), dtype=int, count=len(first))
+        return N[keep], parent[keep]
 
 
 def keys(X: np.ndarray) -> list[bytes]:
@@ -329,21 +329,10 @@ def keys(X: np.ndarray) -> list[bytes]:
 
 
 def _satisfied(condition: Any, XT: np.ndarray) -> np.ndarray:
-    """Vectorized condition check that is False wherever a parent is inactive.
+    """Vectorized condition check on a (d, n) array, with ConfigSpace's own semantics.
 
-    ConfigSpace's own vector check compares NaN parents directly, which makes a NotEquals
-    condition true for an inactive parent; a child of an inactive parent is never active.
+    ConfigSpace decides validity, so we must agree with it even where it surprises: a parent that
+    is inactive (NaN) *satisfies* a NotEquals condition, so the child is active.
     """
-    if isinstance(condition, AndConjunction):
-        out = np.ones(XT.shape[1], dtype=bool)
-        for c in condition.components:
-            out &= _satisfied(c, XT)
-        return out
-    if isinstance(condition, OrConjunction):
-        out = np.zeros(XT.shape[1], dtype=bool)
-        for c in condition.components:
-            out |= _satisfied(c, XT)
-        return out
-    parent = XT[condition.parent_vector_id]
     with np.errstate(invalid="ignore"):
-        return np.asarray(condition.satisfied_by_vector_array(XT), dtype=bool) & ~np.isnan(parent)
+        return np.asarray(condition.satisfied_by_vector_array(XT), dtype=bool)

@@ -25,7 +25,7 @@ from ConfigSpace import ConfigurationSpace
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
 from scipy.optimize import minimize
 
-from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor, transform_targets
+from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor
 
 _SQRT5 = math.sqrt(5.0)
 
@@ -140,7 +140,8 @@ class GaussianProcessBO(ModelBasedOptimizer):
     n_initial, design, random_fraction, n_candidates, n_local : as :class:`RandomForestBO`
         (``random_fraction`` defaults to 0.05 here: the GP's own uncertainty already explores).
     acquisition : "log_ei" (default), "ei" or "ucb" with width ``beta``.
-    log_y : model log(loss - min + eps) instead of the loss (for losses spanning decades).
+    y_transform : "none" (default), "log" or "copula", see :func:`transform_targets`; standardization
+        follows in every case.
     max_data : the GP sees at most this many trials: the best half and the most recent ones,
         which keeps an ask cheap (the cost is cubic in the data) and the model focused.
     max_fit_data : at most this many of those are used to fit the kernel hyperparameters.
@@ -172,9 +173,8 @@ class GaussianProcessBO(ModelBasedOptimizer):
         super().__init__(
             space, n_objectives=n_objectives, seed=seed, initial_design=initial_design, n_initial=n_initial,
             design=design, acquisition=acquisition, beta=beta, random_fraction=random_fraction,
-            n_candidates=n_candidates, n_local=n_local,
+            n_candidates=n_candidates, n_local=n_local, y_transform=y_transform,
         )
-        self.y_transform = y_transform
         self.max_data = max_data
         self.max_fit_data = max_fit_data
         self.refit_every = refit_every
@@ -192,7 +192,6 @@ class GaussianProcessBO(ModelBasedOptimizer):
 
     def _surrogate(self, X: np.ndarray, y: np.ndarray, P: np.ndarray) -> tuple[Predictor, float]:
         enc, gp = self._encoder, self._gp
-        y = transform_targets(y, self.y_transform)
         keep = self._select(y, self.max_data)
         X, y = X[keep], y[keep]
         mean, std = float(y.mean()), float(y.std()) or 1.0

@@ -89,7 +89,7 @@ class GridSearch(Optimizer):
         if kind in (CAT, ORD):
             return np.arange(size, dtype=float)
         if kind == CONST:
-            return enc.const_vector[j : j + 1]
+            return enc.default_full[j : j + 1]
         if kind == INT and size <= self.int_limit:
             return np.unique(enc.canonical_column(j, np.linspace(0.0, 1.0, int(size))))
         assert kind in (FLOAT, INT)

@@ -15,21 +15,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+import sklearn
 from ConfigSpace import ConfigurationSpace
-from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.tree import DecisionTreeRegressor, ExtraTreeRegressor
 
-from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor, transform_targets
+from autolearn.tune.optimizers._acquisition import ModelBasedOptimizer, Predictor
 
 
 class TreeEnsemble:
-    """A fitted sklearn forest that predicts the mean and spread of its trees' outputs.
+    """Fitted regression trees that predict the mean and spread of their outputs.
 
     Predictions go straight to each tree's Cython structure (``tree_.apply``) on float32 input,
     skipping sklearn's per-call validation, which dominates the cost for small batches.
     """
 
-    def __init__(self, forest: RandomForestRegressor | ExtraTreesRegressor) -> None:
-        self.trees = [(est.tree_, est.tree_.value[:, 0, 0]) for est in forest.estimators_]
+    def __init__(self, trees: list[DecisionTreeRegressor]) -> None:
+        self.trees = [(t.tree_, t.tree_.value[:, 0, 0]) for t in trees]
 
     def predict(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         F = np.ascontiguousarray(F, dtype=np.float32)
@@ -47,19 +48,24 @@ def fit_forest(
     extra_trees: bool,
     seed: int,
 ) -> TreeEnsemble:
-    """Bootstrapped trees, one thread: the data is small and process pools cost more than the fit."""
-    cls = ExtraTreesRegressor if extra_trees else RandomForestRegressor
-    forest = cls(
-        n_estimators=n_trees,
-        bootstrap=True,
-        min_samples_split=2 * min_samples_leaf,
-        min_samples_leaf=min_samples_leaf,
-        max_features=max_features,
-        random_state=seed,
-        n_jobs=None,
-    )
-    forest.fit(F, y)
-    return TreeEnsemble(forest)
+    """A bagged forest: each tree on its own bootstrap sample.
+
+    Built tree by tree rather than with sklearn's forest classes, with parameter validation off:
+    on a few hundred rows the forest machinery (cloning, joblib, validation) cost more than the
+    trees (9 ms vs 3 ms for 10 trees on 50 rows).
+    """
+    rng = np.random.RandomState(seed)
+    F = np.ascontiguousarray(F, dtype=np.float32)
+    y = np.asarray(y, dtype=float)
+    cls = ExtraTreeRegressor if extra_trees else DecisionTreeRegressor
+    trees = []
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        for _ in range(n_trees):
+            rows = rng.randint(0, len(y), len(y))
+            tree = cls(min_samples_split=2 * min_samples_leaf, min_samples_leaf=min_samples_leaf,
+                       max_features=max_features, random_state=rng.randint(2**31 - 1))
+            trees.append(tree.fit(F[rows], y[rows], check_input=False))
+    return TreeEnsemble(trees)
 
 
 class RandomForestBO(ModelBasedOptimizer):
@@ -70,10 +76,13 @@ class RandomForestBO(ModelBasedOptimizer):
     n_initial : Sobol design size (default configuration included); ``None`` means
         ``clip(n_hyperparameters + 1, 5, 10)``. Foreign and queued trials count towards it.
     design : "sobol", "lhs", "halton" or "random" initial design.
-    n_trees, min_samples_leaf, max_features : forest shape (SMAC: 10 trees, 5/6 of the features);
-        ``extra_trees=True`` uses randomized split points (smoother surface, faster fit).
-    log_y : model log(loss - min + eps): sharpens the model near the optimum when losses span
-        orders of magnitude (runtimes), as SMAC's algorithm-configuration facade does.
+    n_trees, min_samples_leaf, max_features, extra_trees : forest shape. Defaults follow SMAC's
+        HPO facade (10 trees, leaves of 1, all features) with randomized split points (extra
+        trees): on our 4-d quadratic, mixed and conditional test problems (16 seeds x 50 trials)
+        extra trees halved the final loss of a classic forest on the continuous problems and
+        fitted twice as fast, and leaves of 3 lost most of the advantage over random search.
+    y_transform : "log" (default, SMAC's log-scaled costs: log(loss - min + eps) resolves the region
+        near the incumbent), "copula" (normal scores of ranks) or "none".
     acquisition : "log_ei" (default; EI that does not underflow), "ei" or "ucb" (``beta`` sets the
         width of the bound).
     random_fraction : probability that an ask returns a uniformly random configuration (SMAC: 0.2).
@@ -92,10 +101,10 @@ class RandomForestBO(ModelBasedOptimizer):
         n_initial: int | None = None,
         design: str = "sobol",
         n_trees: int = 10,
-        min_samples_leaf: int = 3,
-        max_features: float = 5 / 6,
-        extra_trees: bool = False,
-        y_transform: str = "none",
+        min_samples_leaf: int = 1,
+        max_features: float = 1.0,
+        extra_trees: bool = True,
+        y_transform: str = "log",
         acquisition: str = "log_ei",
         beta: float = 2.0,
         random_fraction: float = 0.2,
@@ -105,13 +114,12 @@ class RandomForestBO(ModelBasedOptimizer):
         super().__init__(
             space, n_objectives=n_objectives, seed=seed, initial_design=initial_design, n_initial=n_initial,
             design=design, acquisition=acquisition, beta=beta, random_fraction=random_fraction,
-            n_candidates=n_candidates, n_local=n_local,
+            n_candidates=n_candidates, n_local=n_local, y_transform=y_transform,
         )
         self.n_trees = n_trees
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.extra_trees = extra_trees
-        self.y_transform = y_transform
         self._cacheable = True  # False when targets change between asks (ParEGO)
         self._cached: tuple[int, TreeEnsemble] | None = None
 
@@ -123,7 +131,6 @@ class RandomForestBO(ModelBasedOptimizer):
 
     def _surrogate(self, X: np.ndarray, y: np.ndarray, P: np.ndarray) -> tuple[Predictor, float]:
         enc = self._encoder
-        y = transform_targets(y, self.y_transform)
         F = enc.tree_features(X)
         if self._cacheable and self._cached is not None and self._cached[0] == len(self.history):
             forest = self._cached[1]

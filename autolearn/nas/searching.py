@@ -24,8 +24,14 @@ import numpy as np
 import pandas as pd
 
 from autolearn.data.types import infer_schema
-from autolearn.data.validation import check_budget, check_choice, check_consistent_length, check_fraction, check_X, \
-    check_y
+from autolearn.data.validation import (
+    check_budget,
+    check_choice,
+    check_consistent_length,
+    check_fraction,
+    check_X,
+    check_y,
+)
 from autolearn.evaluation.evaluate import TaskData, save_task_data
 from autolearn.evaluation.metrics import Metric, get_metric
 from autolearn.evaluation.resampling import Resampling, make_splits
@@ -196,8 +202,6 @@ def _final_model(best: dict[str, Any], records: list[TrialRecord], X: Any, y: An
     multi-fidelity search, or after a DARTS supernet): the best architecture at any fidelity is
     trained on all rows for the epochs it was given, even if that overruns the budget a little.
     """
-    from autolearn.nas.estimators import estimator_for
-
     left = math.inf if time_budget is None else time_budget - (time.monotonic() - start)
     if not best:
         done = [r for r in records if r.result is not None and r.result.ok and "architecture" in r.result.info]
@@ -223,6 +227,7 @@ def _refit(task: str, arch: dict[str, Any], epochs: int, seed: int, max_time: fl
     model = estimator_for(task)(architecture(arch), epochs=max(1, epochs), seed=seed, early_stopping=False,
                                 max_time=max_time)
     model.fit(X, y)
+    model.set_params(max_time=None)  # the limit was for this fit, not for a later warm start
     model._refitted = True
     return model
 
@@ -246,7 +251,8 @@ def history_frame(records: list[TrialRecord], metric: Metric) -> pd.DataFrame:
         res, info = r.result, (dict(r.result.info) if r.result else {})
         loss = res.loss if res is not None else math.nan
         rows.append({
-            "trial": r.spec.trial_id, "origin": r.spec.origin, "instance": r.spec.instance, "parent": r.spec.parent,
+            "trial": r.spec.trial_id, "origin": r.spec.origin, "instance": r.spec.instance or "",
+            "parent": r.spec.parent,
             "budget": r.spec.budget, "epochs": info.get("epochs"), "epochs_trained": info.get("epochs_trained"),
             "status": res.status.value if res else "running",
             "loss": loss if math.isfinite(loss) else math.nan,

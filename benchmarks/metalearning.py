@@ -1,0 +1,285 @@
+"""Does meta-learning help? Leave-one-dataset-out (LODO) over the datasets of the meta-database: for
+each dataset the database is masked so that the dataset itself is never used.
+
+Two modes::
+
+    python -m benchmarks.metalearning --offline                       # seconds, the database alone
+    python -m benchmarks.metalearning --max-datasets 45 --budgets 30 120 --n-jobs 2 \
+        --out benchmarks/results/metalearning                            # real searches (hours)
+
+``--offline`` simulates warm starts from the database: for every dataset and method, the normalized
+loss (0 = best candidate, 1 = constant predictor) of the best of the first n recommendations, next to
+the space default and the expected best of n random candidates. It needs no training, so it is how
+to compare methods, distances and learned weights quickly.
+
+Online, each dataset is split 75/25 (stratified, seed) and these searches run on the 75 %, scored on
+the 25 % with the task's default metric:
+
+* ``cold@B`` / ``warm@B`` for each budget B: the estimator with ``warm_start=False`` / ``True``; the
+  warm runs see the masked database through ``autolearn.meta.using_database``. Until the estimators
+  have ``warm_start``, the warm start is emulated by putting ``warm_start_configs`` at the head of
+  the estimator's optimizer queue (``autolearn.automl.make_strategy`` wrapped for the run).
+* ``portfolio8``: exactly the first 8 portfolio configurations (``max_trials=8``), vs ``random@30``:
+  30 s of cold random search.
+
+Time: per dataset sum(2 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
+~6.5 min, so 45 datasets take ~5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
+``metalearning.csv`` (one row per dataset x arm) and ``metalearning.json`` (the summary) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database, warm_start_configs
+from autolearn.meta._configs import key
+
+OFFLINE_N = (1, 2, 4, 8, 16)
+
+
+# -- offline: simulated from the database ------------------------------------------------------------
+def offline(db: MetaDatabase, methods: list[str], distance: str, weights: str | None) -> pd.DataFrame:
+    """Per dataset x method x n: best normalized loss among the first n recommendations (LODO)."""
+    rows = []
+    for task, table in db.tables.items():
+        for d, name in enumerate(table.datasets):
+            masked = table.without(name)
+            if not len(masked):
+                continue
+            truth = np.nan_to_num(table.performance[d], nan=1.0)
+            index = {key(c): i for i, c in enumerate(table.configs)}
+            mf = table.metafeatures.loc[name]
+            mf.attrs["task"] = task
+            for method in methods:
+                configs = recommend(n=max(OFFLINE_N), method=method, task=task, meta_features=mf,
+                                    database=MetaDatabase({task: masked}), distance=distance,
+                                    weights=weights if method != "portfolio" else None)
+                picked = [index[key(c)] for c in configs]
+                rows += [{"task": task, "dataset": name, "method": method, "n": n,
+                          "loss": float(truth[picked[:n]].min())} for n in OFFLINE_N]
+            rows += [{"task": task, "dataset": name, "method": "default", "n": n, "loss": float(truth[0])}
+                     for n in OFFLINE_N]
+            rows += [{"task": task, "dataset": name, "method": "random", "n": n,
+                      "loss": expected_best_of_random(truth, n)} for n in OFFLINE_N]
+    return pd.DataFrame(rows)
+
+
+def expected_best_of_random(losses: np.ndarray, n: int) -> float:
+    """E[min of n candidates drawn without replacement], exactly (order statistics of the sorted row)."""
+    s = np.sort(losses)
+    m = len(s)
+    n = min(n, m)
+    # P(min is the i-th smallest) = C(m-1-i, n-1) / C(m, n)
+    from math import comb
+
+    total = comb(m, n)
+    return float(sum(s[i] * comb(m - 1 - i, n - 1) for i in range(m - n + 1)) / total)
+
+
+# -- online: real searches ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def enqueued(configs_for_space: Any, only: bool = False) -> Iterator[None]:
+    """Within the block, every AutoML search evaluates ``configs_for_space(space)`` *first*, before the
+    strategy's own initial design (for ``strategy="auto"`` a static portfolio that would otherwise
+    fill a 30 s budget); with ``only``, instead of it, so that a ``max_trials`` run evaluates exactly
+    them. Benchmark-only: it reorders the optimizer's private queue, there is no public way to."""
+    import autolearn.automl as automl
+    from autolearn.tune.space import config_key
+
+    original = automl.make_strategy
+
+    def make_strategy(strategy: str, space: Any, seed: int) -> Any:
+        optimizer = original(strategy, space, seed)
+        initial = list(optimizer._queue)
+        optimizer._queue.clear()
+        optimizer.enqueue(configs_for_space(space), origin="meta")
+        if not only:
+            seen = {config_key(s.config) for s in optimizer._queue}
+            optimizer._queue.extend(s for s in initial if config_key(s.config) not in seen)
+        return optimizer
+
+    automl.make_strategy = make_strategy
+    try:
+        yield
+    finally:
+        automl.make_strategy = original
+
+
+def run_arm(cls: type, task: str, X_tr: Any, y_tr: Any, X_te: Any, y_te: Any, params: dict) -> dict:
+    from autolearn.evaluation.metrics import get_metric
+
+    model = cls(**params)
+    t0 = time.monotonic()
+    model.fit(X_tr, y_tr) if task == "regression" else model.fit(X_tr, y_tr, task=task)
+    wall = time.monotonic() - t0
+    metric = get_metric(None, task)
+    if task == "regression":
+        truth, prediction = np.asarray(y_te, float), model.predict(X_te)
+    else:
+        truth, prediction = np.searchsorted(model.classes_, np.asarray(y_te)), model.predict_proba(X_te)
+    score, loss = metric.score(truth, prediction), metric.loss(truth, prediction)
+    trials = model.trials_
+    n_trials = int((trials["kind"] == "validation").sum()) if "kind" in trials else len(trials)
+    return {"test_score": float(score), "test_loss": float(loss), "metric": metric.name, "fit_seconds": round(wall, 1), "trials": n_trials}
+
+
+def split(X: Any, y: Any, task: str, seed: int, **sizes: Any) -> list:
+    """train_test_split, stratified when every class has two members."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = task != "regression" and y.value_counts().min() >= 2
+    return train_test_split(X, y, random_state=seed, stratify=y if stratify else None, **sizes)
+
+
+def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namespace) -> list[dict]:
+    from autolearn import AutoClassifier, AutoRegressor
+    from benchmarks.automl.datasets import DatasetSpec, default_data_root
+    from benchmarks.automl.datasets import load as load_dataset
+    from benchmarks.build_metadb import select_datasets
+
+    root = default_data_root()
+    row = select_datasets(root, [name], None, args.seed)[0]  # the copy the database was built from
+    target = None if pd.isna(row.get("target")) else str(row["target"])
+    data = load_dataset(DatasetSpec(name=name, path=str(root / row["path"]), target=target, task=task))
+    X, y = data.X, data.y
+    if len(y) > args.max_rows:
+        X, _, y, _ = split(X, y, task, args.seed, train_size=args.max_rows)
+    X_tr, X_te, y_tr, y_te = split(X, y, task, args.seed, test_size=0.25)
+    cls = AutoRegressor if task == "regression" else AutoClassifier
+    native = "warm_start" in cls().get_params()
+    masked = db.without(name)
+    base = {"n_jobs": args.n_jobs, "seed": args.seed}
+
+    def warm(space: Any) -> list[dict]:
+        return warm_start_configs(X_tr, y_tr, task, space, n=args.n_warm, database=masked)
+
+    def portfolio(space: Any) -> list[dict]:
+        ranked = recommend(y=y_tr, n=len(masked[task].configs), method="portfolio", task=task, database=masked)
+        from autolearn.meta._configs import project
+
+        return [c for c in (project(space, r) for r in ranked) if c is not None][:8]
+
+    arms: list[tuple[str, dict, Any]] = []
+    for budget in args.budgets:
+        cold = {**base, "time_budget": budget, **({"warm_start": False} if native else {})}
+        arms.append((f"cold@{budget:g}", cold, None))
+        if native:
+            arms.append((f"warm@{budget:g}", {**cold, "warm_start": True}, "native"))
+        else:
+            arms.append((f"warm@{budget:g}", cold, warm))
+    arms.append(("portfolio8", {**base, "time_budget": 10 * min(args.budgets), "max_trials": 8}, portfolio))
+    arms.append((f"random@{args.random_budget:g}", {**base, "time_budget": args.random_budget, "strategy": "random",
+                               **({"warm_start": False} if native else {})}, None))
+    rows = []
+    for arm, params, hook in arms:
+        if hook == "native":
+            context: Any = using_database(masked)
+        elif hook is not None:
+            context = enqueued(hook, only=arm == "portfolio8")
+        else:
+            context = contextlib.nullcontext()
+        try:
+            with context:
+                result = run_arm(cls, task, X_tr, y_tr, X_te, y_te, params)
+        except Exception as exc:  # a failed arm is a result too
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        rows.append({"dataset": name, "task": task, "arm": arm, "emulated": hook not in (None, "native"), **result})
+        print(f"  {arm:>12}: {result}", flush=True)
+    return rows
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank of each arm per dataset (1 = lowest test loss) and wins of warm over cold."""
+    ok = frame.dropna(subset=["test_loss"]).copy()
+    ok["rank"] = ok.groupby("dataset")["test_loss"].rank(ascending=True)
+    out = ok.groupby("arm").agg(mean_rank=("rank", "mean"), datasets=("dataset", "nunique"),
+                                mean_trials=("trials", "mean"), mean_fit_s=("fit_seconds", "mean"))
+    wide = ok.pivot_table(index="dataset", columns="arm", values="test_loss")
+    for arm in out.index:
+        if arm.startswith("warm@"):
+            cold = "cold@" + arm.split("@")[1]
+        elif arm == "portfolio8":
+            cold = next((a for a in wide.columns if a.startswith("random@")), "")
+        else:
+            continue
+        if cold in wide:
+            diff = (wide[cold] - wide[arm]).dropna()  # > 0: the arm has the lower loss
+            wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
+            out.loc[arm, "vs"] = cold
+            out.loc[arm, "wins/ties/losses"] = f"{wins}/{ties}/{losses}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--offline", action="store_true", help="simulate from the database only (seconds)")
+    p.add_argument("--database", help="meta-database file (default: the shipped one)")
+    p.add_argument("--methods", nargs="+", default=["knn", "rank", "portfolio"])
+    p.add_argument("--distance", default="euclidean")
+    p.add_argument("--weights", choices=["learned"], help="learned meta-feature weights (offline)")
+    p.add_argument("--datasets", nargs="+", help="database datasets (default: a task-balanced sample)")
+    p.add_argument("--max-datasets", type=int, default=45)
+    p.add_argument("--budgets", type=float, nargs="+", default=[30.0, 120.0])
+    p.add_argument("--random-budget", type=float, default=30.0, help="seconds of the random-search arm")
+    p.add_argument("--n-warm", type=int, default=8, help="warm-start configurations")
+    p.add_argument("--max-rows", type=int, default=20_000, help="subsample larger datasets before splitting")
+    p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/metalearning"))
+    args = p.parse_args(argv)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # workers' convergence warnings would drown the table
+    warnings.filterwarnings("ignore")
+    db = load_metadb(args.database)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    if args.offline:
+        frame = offline(db, args.methods, args.distance, args.weights)
+        table = frame.pivot_table(index=["task", "method"], columns="n", values="loss", aggfunc="mean")
+        overall = frame.pivot_table(index="method", columns="n", values="loss", aggfunc="mean")
+        print("mean normalized loss of the best of the first n (0 = best candidate, 1 = constant), LODO")
+        print(table.round(3).to_string(), "\n\nall tasks\n" + overall.round(3).to_string())
+        frame.to_csv(args.out / "metalearning_offline.csv", index=False)
+        (args.out / "metalearning_offline.json").write_text(
+            json.dumps({str(k): v for k, v in overall.round(4).to_dict(orient="index").items()}, indent=1))
+        return 0
+
+    names = args.datasets or sample_datasets(db, args.max_datasets, args.seed)
+    task_of = {n: t for t, tb in db.tables.items() for n in tb.datasets}
+    rows: list[dict] = []
+    for i, name in enumerate(names, 1):
+        print(f"[{i}/{len(names)}] {name} ({task_of[name]})", flush=True)
+        rows += online_dataset(name, task_of[name], db, args)
+        pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # partial results survive a kill
+    frame = pd.DataFrame(rows)
+    summary = summarize(frame)
+    print(summary.round(3).to_string())
+    (args.out / "metalearning.json").write_text(summary.reset_index().to_json(orient="records", indent=1))
+    return 0
+
+
+def sample_datasets(db: MetaDatabase, n: int, seed: int) -> list[str]:
+    """A task-balanced seeded sample of the database's datasets."""
+    rng = np.random.default_rng(seed)
+    pools = {t: list(rng.permutation(list(tb.datasets))) for t, tb in db.tables.items()}
+    out: list[str] = []
+    while len(out) < n and any(pools.values()):
+        for pool in pools.values():
+            if pool and len(out) < n:
+                out.append(str(pool.pop()))
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""``autolearn.nas.search``: every strategy on every space it supports, on a small table, in seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="autolearn.nas needs PyTorch: pip install 'autolearn[nn]'")
+
+from autolearn import nas  # noqa: E402
+from autolearn.evaluation.evaluate import TaskData, save_task_data  # noqa: E402
+from autolearn.evaluation.metrics import get_metric  # noqa: E402
+from autolearn.nas.objective import NASObjective, update_incumbent  # noqa: E402
+from autolearn.nas.spaces import SPACES, architecture  # noqa: E402
+from autolearn.nas.strategies import STRATEGIES  # noqa: E402
+from autolearn.records import Limits, Status, TrialSpec  # noqa: E402
+
+from .conftest import table  # noqa: E402
+
+CASES = [(s, sp) for s in STRATEGIES for sp in SPACES if s != "darts" or sp == "cell"]
+HISTORY = ["trial", "origin", "budget", "epochs", "status", "loss", "score", "seconds", "architecture", "config"]
+
+
+@pytest.mark.parametrize(("strategy", "space"), CASES, ids=[f"{s}-{sp}" for s, sp in CASES])
+def test_every_strategy_on_every_space(strategy, space):
+    X, y = table(n=120, seed=1)
+    model = nas.search(X, y, strategy=strategy, space=space, time_budget=None, max_trials=3, max_epochs=3,
+                       isolate=False, seed=0)
+    assert set(HISTORY) <= set(model.history_.columns) and len(model.history_) == 3
+    assert model.architecture_.space == space
+    assert np.isfinite(model.predict_proba(X)).all() and set(model.predict(X)) <= {"no", "yes"}
+    assert model.search_["strategy"] == strategy and model.search_["n_trials"] == 3
+    if strategy == "darts":
+        assert (model.history_["instance"] == "supernet").any()
+
+
+def test_without_refit_the_trial_network_answers_in_the_user_labels():
+    X, y = table(n=120, seed=1)
+    model = nas.search(X, y, strategy="random", space="chain", time_budget=None, max_trials=2, max_epochs=3,
+                       isolate=False, refit=False)
+    assert not model.search_["refit"] and list(model.classes_) == ["no", "yes"]
+    assert set(model.predict(X)) <= {"no", "yes"}
+
+
+def test_isolated_regression_search_is_reproducible_in_its_choice():
+    X, y = table(n=100, seed=2, task="regression")
+    runs = [nas.search(X, y, strategy="random", space="chain", time_budget=60, max_trials=2, max_epochs=3,
+                       seed=5, refit=False) for _ in range(2)]
+    assert runs[0].architecture_ == runs[1].architecture_
+    assert (runs[0].history_["status"] == "success").all()
+    np.testing.assert_allclose(runs[0].history_["loss"], runs[1].history_["loss"])
+    assert runs[0].predict(X).shape == (100,)
+
+
+def test_budget_too_small_for_one_epoch_is_a_clear_error():
+    X, y = table(n=60)
+    with pytest.raises(RuntimeError, match="too small for one epoch"):
+        nas.search(X, y, strategy="random", space="chain", time_budget=0.3, seed=0)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [
+    ({"strategy": "darts", "space": "residual"}, "cell space"),
+    ({"strategy": "annealing"}, "unknown strategy"),
+    ({"space": "transformer"}, "unknown space"),
+    ({"time_budget": None, "max_trials": None}, "time_budget"),
+    ({"max_epochs": 0}, "max_epochs"),
+])
+def test_bad_arguments(kwargs, error):
+    X, y = table(n=40)
+    with pytest.raises(ValueError, match=error):
+        nas.search(X, y, **kwargs)
+
+
+def test_bad_data():
+    X, y = table(n=40)
+    with pytest.raises(ValueError, match="single class"):
+        nas.search(X, ["a"] * 40, max_trials=1, isolate=False)
+    with pytest.raises(ValueError, match="at least 10 rows"):
+        nas.search(X.head(5), y.head(5), max_trials=1, isolate=False)
+
+
+def _objective(tmp_path, **kwargs):
+    X, y = table(n=120, seed=3)
+    y_enc = (y == "yes").to_numpy().astype(np.int64)
+    rows = np.arange(120)
+    from autolearn.data.types import infer_schema
+
+    data = TaskData(X, y_enc, "binary", infer_schema(X), get_metric(None, "binary"), 2, [(rows[:90], rows[90:])])
+    path = save_task_data(data, tmp_path / "data.pkl")
+    return NASObjective(path, str(tmp_path), "chain", max_epochs=9, **kwargs)
+
+
+def test_promoted_trial_continues_its_parent(tmp_path):
+    objective = _objective(tmp_path, keep_checkpoints=True, curve_stopping=False, patience=50)
+    config = architecture({"n_layers": 1, "width_1": 16}, "chain").config
+    low = objective(TrialSpec(0, config, budget=1 / 3, limits=Limits()))
+    assert low.status is Status.SUCCESS and low.info["epochs_trained"] == 3
+    assert (tmp_path / "checkpoints" / "0.pkl").exists() and low.artifacts is None
+    high = objective(TrialSpec(1, config, budget=1.0, origin="promoted", parent=0))
+    assert high.info["continued"] and high.info["epochs_trained"] == 9
+    assert high.artifacts is not None and high.artifacts.n_epochs_ == 9
+
+
+def test_objective_prunes_a_run_that_cannot_beat_the_incumbent(tmp_path):
+    objective = _objective(tmp_path, curve_stopping=True, patience=50)
+    objective.max_epochs = 40
+    update_incumbent(tmp_path, 40, 1e-4)  # an (almost) perfect network was seen before
+    config = architecture({"n_layers": 1, "width_1": 16, "lr": 1e-4}, "chain").config
+    out = objective(TrialSpec(0, config, budget=1.0))
+    assert out.status is Status.PRUNED and out.info["stopped"] == "learning_curve"
+    assert out.info["epochs_trained"] < 40 and out.info["predicted_final"] > 1e-4
+    assert np.isfinite(out.values[0])
