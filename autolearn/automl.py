@@ -197,7 +197,8 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         oof_dir = run_dir / "oof" if settings.run_dir is not None else None  # kept only where a resume can use it
         from autolearn.components import custom_components
 
-        evaluator = Evaluator(data_path, components=custom_components())
+        preload = ("torch",) if "nn" in space["model"].choices else ()
+        evaluator = Evaluator(data_path, components=custom_components(), preload=preload)
         store = PredictionStore(prediction_memory_mb(), run_dir / "predictions")
         records: dict[int, Completed] = {}
 

@@ -182,12 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.set_defaults(func=cmd_demo)
 
     from autolearn.meta.cli import add_meta_parser
+    from autolearn.nas.cli import add_nas_parser
     from autolearn.report.cli import add_report_parser
     from autolearn.tune.cli import add_tune_parser
 
     add_tune_parser(sub)
     add_meta_parser(sub)
     add_report_parser(sub)
+    add_nas_parser(sub)
 
     args = parser.parse_args(argv)
     try:

@@ -38,7 +38,7 @@ class _AutoBase(BaseEstimator):
         per_trial_time_limit: float | None = None,
         memory_limit: float | None = None,
         max_trials: int | None = None,
-        n_jobs: int = 1,
+        n_jobs: int = -1,
         seed: int = 0,
         metric: Any = None,
         resampling: Any = "auto",
@@ -102,7 +102,7 @@ class _AutoBase(BaseEstimator):
             raise ValueError(f"max_ensemble_size must be at least 1, got {self.max_ensemble_size!r}")
         import os
 
-        n_jobs = os.cpu_count() or 1 if self.n_jobs == -1 else int(self.n_jobs)
+        n_jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else int(self.n_jobs)
         return Settings(
             task=task, metric=self.metric, time_budget=self.time_budget, max_trials=self.max_trials,
             per_trial_time_limit=self.per_trial_time_limit, memory_limit=self.memory_limit, n_jobs=n_jobs,
@@ -231,7 +231,9 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
     memory_limit : float, optional
         MB one trial's worker may use before it is killed (default: 3/4 of RAM / n_jobs).
     max_trials : int, optional
-        Stop after this many trials; with ``seed``, two runs give the same leaderboard.
+        Stop after this many trials; with ``seed`` and ``n_jobs=1``, two runs give the same leaderboard.
+    n_jobs : int, default=-1
+        Trials run at once, each in its own worker process; -1 uses every core.
     metric : str or callable, optional
         A scikit-learn scorer name or ``score(y_true, y_pred)``; default ROC AUC (binary), log loss
         (multiclass).
@@ -293,14 +295,14 @@ class AutoRegressor(RegressorMixin, _AutoBase):
         return np.asarray(self.search_.model.predict(X), dtype=float)
 
 
-def load(path: str | Path) -> _AutoBase:
+def load(path: str | Path) -> Any:
     """Read a model written by ``save``."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no saved model at {path}")
     with open(path, "rb") as fh:
         model = cloudpickle.load(fh)
-    if not isinstance(model, _AutoBase):
+    if not type(model).__module__.startswith("autolearn."):  # AutoML models and autolearn.nas networks
         raise ValueError(f"{path} does not hold an autolearn model (found {type(model).__name__})")
     return model
 

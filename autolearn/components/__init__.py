@@ -5,7 +5,7 @@ up with ``get(name)``, ``components(kind, task)`` or ``registry.models(task)`` (
 ``autolearn.components.models`` is the module of model entries).
 """
 
-from autolearn.components import models, preprocessing, tree_models  # noqa: F401  (registers the built-ins)
+from autolearn.components import models, neural, preprocessing, tree_models  # noqa: F401  (registers the built-ins)
 from autolearn.components.registry import KINDS, TASKS, BuildContext, Component, Fidelity, components, get, register
 
 _BUILTIN = frozenset(c.name for c in components())

@@ -86,18 +86,28 @@ class Evaluator:
     (iterations where the model has them, rows otherwise).
     """
 
-    def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = ()) -> None:
+    def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = (),
+                 preload: tuple[str, ...] = ()) -> None:
         if fidelity not in ("auto", "rows", "iterations"):
             raise ValueError(f"fidelity must be 'auto', 'rows' or 'iterations', got {fidelity!r}")
         self.data_path = data_path
         self.fidelity = fidelity
         self.components = components  # user-registered components the worker must know
+        self.preload = preload  # heavy modules some components need (torch for "nn")
 
-    def __call__(self, spec: TrialSpec) -> Outcome:
+    def prepare(self) -> None:
+        """Once per worker, before its first trial's clock starts: modules, components and the data."""
+        import importlib
+
+        for module in self.preload:
+            importlib.import_module(module)
         if self.components:
             from autolearn.components import ensure_registered
 
             ensure_registered(self.components)
+        load_task_data(self.data_path)
+
+    def __call__(self, spec: TrialSpec) -> Outcome:
         data = load_task_data(self.data_path)
         if spec.instance == REFIT:
             return self._refit(data, spec)

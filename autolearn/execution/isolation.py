@@ -103,16 +103,29 @@ def _worker_main(conn: Connection, threads: int) -> None:
     while True:
         try:
             digest, blob, spec = conn.recv()
-            conn.send(("started",))  # the trial's clock starts now, not while the worker was starting
+        except (EOFError, OSError):
+            return
+        fn = cache.get(digest)
+        setup_error = ""
+        if fn is None:
+            # unpickling and the objective's own set-up (loading data, importing torch) happen once per
+            # worker and are not charged to the trial's time limit
+            cache.clear()
+            try:
+                fn = cloudpickle.loads(blob)
+                getattr(fn, "prepare", lambda: None)()
+                cache[digest] = fn
+            except BaseException:  # noqa: BLE001 - reported as this trial's failure below
+                setup_error = "setting up the objective failed: " + traceback.format_exc(limit=8)
+        try:
+            conn.send(("started",))  # the trial's clock starts now
         except (EOFError, OSError):
             return
         started = time.time()
         t0 = time.perf_counter()
         try:
-            fn = cache.get(digest)
-            if fn is None:
-                cache.clear()
-                fn = cache[digest] = cloudpickle.loads(blob)
+            if setup_error:
+                raise RuntimeError(setup_error)
             with _address_space_limit(spec.limits.memory_mb):
                 outcome = normalize_outcome(fn(spec))
             message = ("ok", outcome, started, time.perf_counter() - t0)

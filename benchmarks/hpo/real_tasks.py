@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from benchmarks.hpo.functions import Task
 N_FOLDS = 3
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_breast_cancer, make_classification
     from sklearn.preprocessing import StandardScaler
@@ -45,7 +45,7 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-@lru_cache(maxsize=None)
+@cache
 def _folds(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import StratifiedKFold
 

@@ -84,8 +84,10 @@ def _autolearn(name: str) -> Callable[[Task, int, int], Result]:
 def is_active(space: ConfigurationSpace, name: str, values: Mapping[str, Any]) -> bool:
     """Whether ``name`` is active given the values of the hyperparameters decided so far."""
     for cond in space.parent_conditions_of[name]:
-        parents = [p.name for p in getattr(cond, "get_parents", lambda: [cond.parent])()]
-        if any(p not in values for p in parents) or not cond.satisfied_by_value(values):
+        try:
+            if not cond.satisfied_by_value(values):
+                return False
+        except KeyError:  # a parent that is itself inactive (absent) never activates its children
             return False
     return True
 

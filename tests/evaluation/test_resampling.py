@@ -6,7 +6,7 @@ from autolearn.evaluation.resampling import Resampling, make_splits, resolve_res
 
 @pytest.mark.parametrize("given, n, expected", [
     ("auto", 1000, Resampling("cv", 5)),
-    ("auto", 20_000, Resampling("cv", 3)),
+    ("auto", 20_000, Resampling("holdout", holdout_fraction=0.2)),
     ("auto", 100_000, Resampling("holdout", holdout_fraction=0.2)),
     ("cv", 100, Resampling("cv", 5)),
     (10, 100, Resampling("cv", 10)),

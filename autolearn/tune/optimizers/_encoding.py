@@ -200,14 +200,6 @@ class SpaceEncoder:
             mask |= np.asarray(clause.is_forbidden_vector_array(X.T), dtype=bool)
         return mask
 
-    def complete(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Fill NaN entries with random values, so a later change of a parent finds its children set."""
-        X = np.array(X, dtype=float, copy=True)
-        missing = np.isnan(X)
-        if missing.any():
-            X[missing] = self.from_unit(rng.random(X.shape))[missing]
-        return X
-
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` uniform random valid raw vectors (forbidden ones redrawn)."""
         parts, have = [], 0
@@ -219,10 +211,6 @@ class SpaceEncoder:
             if have >= n:
                 break
         return np.vstack(parts)[:n]
-
-    def repair(self, X: np.ndarray) -> np.ndarray:
-        """Canonical, condition-respecting vectors from full (model-proposed) ones."""
-        return self.deactivate(self.canonical(X))
 
     # -- model features -----------------------------------------------------------------------------
     def tree_features(self, X: np.ndarray) -> np.ndarray:

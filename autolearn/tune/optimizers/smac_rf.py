@@ -81,8 +81,11 @@ class RandomForestBO(ModelBasedOptimizer):
         trees): on our 4-d quadratic, mixed and conditional test problems (16 seeds x 50 trials)
         extra trees halved the final loss of a classic forest on the continuous problems and
         fitted twice as fast, and leaves of 3 lost most of the advantage over random search.
-    y_transform : "log" (default, SMAC's log-scaled costs: log(loss - min + eps) resolves the region
-        near the incumbent), "copula" (normal scores of ranks) or "none".
+    y_transform : "copula" (default: normal scores of the ranks), "log" (SMAC's log-scaled costs) or
+        "none". Ranks lost a little on the quadratic (final loss 0.78 vs 0.63 for "log", 16 seeds x
+        50 trials) and won clearly on the mixed (0.10 vs 0.21) and conditional problems (0.30 vs
+        1.05: the log scale made near-incumbent gains look so large that whole branches were never
+        revisited); they are also immune to the worst-loss imputation of crashed trials.
     acquisition : "log_ei" (default; EI that does not underflow), "ei" or "ucb" (``beta`` sets the
         width of the bound).
     random_fraction : probability that an ask returns a uniformly random configuration (SMAC: 0.2).
@@ -104,7 +107,7 @@ class RandomForestBO(ModelBasedOptimizer):
         min_samples_leaf: int = 1,
         max_features: float = 1.0,
         extra_trees: bool = True,
-        y_transform: str = "log",
+        y_transform: str = "copula",
         acquisition: str = "log_ei",
         beta: float = 2.0,
         random_fraction: float = 0.2,

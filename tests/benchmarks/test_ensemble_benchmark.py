@@ -1,0 +1,75 @@
+"""The ensemble benchmark's comparison rules on hand-made results, and (slow) one synthetic dataset end to end."""
+
+import json
+import math
+
+import pytest
+
+from benchmarks import ensemble as eb
+from benchmarks.automl.results import ResultsLog, read_results
+
+
+def rec(system, dataset, metric, value, status="ok"):
+    score = value if metric == "auc" else -value
+    return {"system": system, "dataset": dataset, "seed": 0, "fold": 0, "budget": 120.0, "status": status,
+            "reason": "" if status == "ok" else "boom", "task": "binary" if metric == "auc" else "regression",
+            "metric": metric, metric: value if status == "ok" else None, "score": score if status == "ok" else None,
+            "predict_time_per_1k": 0.01, "model_size_bytes": 2**20, "info": {"n_members": 1}}
+
+
+def results():
+    """selection: beats on d1, ties on d2 (within 0.1 %), loses 2 % on d3, beats on d4; lasso fails on d4."""
+    rows = []
+    for dataset, metric, single, selection in [("d1", "auc", 0.90, 0.92), ("d2", "auc", 0.80, 0.8004),
+                                               ("d3", "rmse", 1.00, 1.02), ("d4", "rmse", 2.00, 1.90)]:
+        rows += [rec("single", dataset, metric, single), rec("selection", dataset, metric, selection),
+                 rec("stacking", dataset, metric, single), rec("stacking-elasticnet", dataset, metric, single),
+                 rec("stacking-lasso", dataset, metric, single, status="failed" if dataset == "d4" else "ok")]
+    return rows
+
+
+def test_relative_change_is_oriented_so_that_positive_is_better():
+    assert eb.relative_change(0.99, 0.9, higher_is_better=True) == pytest.approx(0.1)
+    assert eb.relative_change(0.9, 1.0, higher_is_better=False) == pytest.approx(0.1)  # lower RMSE: better
+    assert eb.relative_change(1.1, 1.0, higher_is_better=False) == pytest.approx(-0.1)
+    assert eb.relative_change(0.0, 0.0, higher_is_better=False) == 0.0
+    assert math.isnan(eb.relative_change(math.nan, 1.0, higher_is_better=True))
+    assert [eb.outcome(c, 1e-3) for c in (0.01, 0.0005, -0.01, math.nan)] == ["beats", "ties", "loses", "failed"]
+
+
+def test_summary_counts_wins_ties_losses_and_the_target():
+    df = eb.comparison_frame(results())
+    summary = eb.summarize(df).set_index("variant")
+    sel = summary.loc["selection"]
+    assert (sel["beats"], sel["ties"], sel["loses"], sel["failed"]) == (2, 1, 1, 0)
+    assert sel["at_least_as_good"] == pytest.approx(0.75)
+    assert sel["worst_change"] == pytest.approx(-0.02) and sel["worst_dataset"] == "d3"
+    lasso = summary.loc["stacking-lasso"]
+    assert (lasso["ties"], lasso["failed"], lasso["at_least_as_good"]) == (3, 1, 0.75)  # a failure loses
+    verdict = eb.target_verdict(eb.summarize(df))
+    assert not verdict["met"]  # 75 % at least as good, but 2 % worse on d3
+
+
+def test_report_files_and_resume_keys(tmp_path):
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for r in results():
+        log.append(r)
+    text = eb.write_report(tmp_path, budget=120.0, seed=0)
+    assert "NOT met" in text and "d3" in text
+    assert (tmp_path / "ensemble.csv").read_text().count("\n") == 21  # header + 4 datasets x 5 variants
+    summary = json.loads((tmp_path / "ensemble.json").read_text())
+    assert summary["target"]["datasets"] == 4
+    assert eb.write_report(tmp_path, budget=60.0, seed=0).startswith("# Ensembles")  # another budget: empty
+
+
+@pytest.mark.slow
+def test_end_to_end_on_synthetic_data_then_resume(tmp_path):
+    args = ["--datasets", "synthetic:regression", "--budget", "20", "--out", str(tmp_path)]
+    assert eb.main(args) == 0
+    records = read_results(tmp_path / "results.jsonl")
+    assert [r["system"] for r in records] == list(eb.VARIANTS)
+    assert all(r["status"] == "ok" for r in records), [r["reason"] for r in records]
+    assert records[0]["info"]["selection_replayed"]
+    assert not (tmp_path / "raw" / "runs" / "synthetic_regression").exists()
+    assert eb.main(args) == 0
+    assert len(read_results(tmp_path / "results.jsonl")) == len(eb.VARIANTS)  # nothing rerun
