@@ -288,9 +288,10 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
     if settings.ensemble in STACKING_METHODS:
         from autolearn.ensemble import fit_stacker
 
-        penalty = "bic" if settings.ensemble == "stacking-lasso" else "cv"
+        # penalties by cross-validation: BIC picks sparse member sets well but refits them almost
+        # unpenalized, which overfits near-separable validation predictions
         stacker = fit_stacker(predictions, y_valid, settings.task, method=STACKING_METHODS[settings.ensemble],
-                              penalty_selection=penalty, seed=settings.seed)
+                              penalty_selection="cv", seed=settings.seed)
         return candidates, stacker
     from autolearn.ensemble import choose_under_latency
 

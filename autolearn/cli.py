@@ -105,10 +105,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _print_leaderboard(model: Any, top: int) -> None:
+    board = model.leaderboard().head(top)
+    if not sys.stdout.isatty():  # pipes and files get every column, unwrapped
+        print("leaderboard")
+        print(board.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
+        return
     from rich.console import Console
     from rich.table import Table
 
-    board = model.leaderboard().head(top)
     table = Table(title="leaderboard")
     for col in board.columns:
         table.add_column(str(col))

@@ -1,7 +1,6 @@
 """The scikit-learn contract, bad inputs, misbehaving components, reproducibility and save/load."""
 
 import ctypes
-import os
 import subprocess
 import sys
 import time
@@ -114,8 +113,8 @@ def _register(kind):
 def test_crashing_hogging_and_hanging_trials_fail_with_reason(data):
     X, y = data
     names = [_register(k).name for k in ("segfault", "memory", "hang", "ok")]
-    budget = 40
-    model = AutoClassifier(time_budget=budget, per_trial_time_limit=3, memory_limit=800, strategy="grid",
+    budget = 60
+    model = AutoClassifier(time_budget=budget, per_trial_time_limit=8, memory_limit=800, strategy="grid",
                            include=[*names, "mean", "no_scaling", "all_features"], seed=0)
     start = time.monotonic()
     model.fit(X, y)
@@ -123,14 +122,16 @@ def test_crashing_hogging_and_hanging_trials_fail_with_reason(data):
     trials = model.trials_
     trials = trials[trials["kind"] == "validation"]
     by_model = trials.groupby("model")["status"].agg(set).to_dict()
-    assert by_model["misbehaving_segfault"] == {"crashed"}
-    assert by_model["misbehaving_memory"] == {"memout"}
-    assert by_model["misbehaving_hang"] == {"timeout"}
-    assert by_model["misbehaving_ok"] == {"success"}
-    reasons = dict(zip(trials["model"], trials["error"]))
+    # a trial still running when the budget ends is cancelled; every one that ran to its end failed right
+    assert "crashed" in by_model["misbehaving_segfault"] <= {"crashed", "cancelled"}
+    assert "memout" in by_model["misbehaving_memory"] <= {"memout", "cancelled"}
+    assert "timeout" in by_model["misbehaving_hang"] <= {"timeout", "cancelled"}
+    assert "success" in by_model["misbehaving_ok"] <= {"success", "cancelled"}
+    failed = trials[trials["status"] != "cancelled"]
+    reasons = dict(zip(failed["model"], failed["error"]))
     assert "SIGSEGV" in reasons["misbehaving_segfault"]
     assert "memory limit of 800 MB" in reasons["misbehaving_memory"]
-    assert "time limit of 3.0 s" in reasons["misbehaving_hang"]
+    assert "time limit of 8.0 s" in reasons["misbehaving_hang"]
     assert model.get_models_with_weights()[0][1].named_steps["model"] is not None
 
 

@@ -130,7 +130,9 @@ def _worker_main(conn: Connection, threads: int) -> None:
                 outcome = normalize_outcome(fn(spec))
             message = ("ok", outcome, started, time.perf_counter() - t0)
         except MemoryError:
-            message = ("memout", "MemoryError: " + traceback.format_exc(limit=3), started, time.perf_counter() - t0)
+            limit = f"the memory limit of {spec.limits.memory_mb:.0f} MB" if spec.limits.memory_mb else "memory"
+            message = ("memout", f"{traceback.format_exc(limit=3)}exceeded {limit} (MemoryError)", started,
+                       time.perf_counter() - t0)
         except BaseException:  # noqa: BLE001 - any failure of the objective is a failed trial
             message = ("error", traceback.format_exc(limit=8), started, time.perf_counter() - t0)
         try:

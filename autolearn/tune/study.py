@@ -224,6 +224,22 @@ class Study:
         assert value is not None
         return value
 
+    def incumbent(self) -> tuple[dict[str, Any], float, int]:
+        """(configuration, mean value, number of instances) of the best configuration.
+
+        With ``instances`` this is the intensifier's incumbent, its value the mean over the instances
+        it ran (in the user's orientation); without, every trial is one run and it is ``best_trial``.
+        """
+        from autolearn.tune.intensify import Intensifier
+
+        if not isinstance(self.optimizer, Intensifier):
+            return self.best_config, self.best_value, 1
+        found = self.optimizer.incumbent()
+        if found is None:
+            raise ValueError(f"study {self.name!r} has no incumbent yet")
+        config, losses = found
+        return config, _orient(sum(losses.values()) / len(losses), self.directions[0]), len(losses)
+
     def pareto_front(self) -> list[Trial]:
         """Successful trials no other trial dominates (all objectives, full budget where present)."""
         from autolearn.tune.pareto import pareto_front
@@ -263,7 +279,8 @@ def _check_directions(directions: Sequence[str] | str | None) -> tuple[str, ...]
 
 
 def _build_optimizer(space: Any, optimizer: str | Optimizer, scheduler: str | None, n_objectives: int,
-                     seed: int | None, optimizer_kwargs: Mapping[str, Any]) -> Optimizer:
+                     seed: int | None, optimizer_kwargs: Mapping[str, Any],
+                     instances: Sequence[str] | None = None) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         opt = optimizer
     else:
@@ -276,7 +293,17 @@ def _build_optimizer(space: Any, optimizer: str | Optimizer, scheduler: str | No
         from autolearn.tune.schedulers import make_scheduler
 
         opt = make_scheduler(scheduler, space, sampler=opt, seed=seed)
-    return opt
+    return _intensify(space, opt, instances, n_objectives, seed)
+
+
+def _intensify(space: Any, opt: Optimizer, instances: Sequence[str] | None, n_objectives: int,
+               seed: int | None) -> Optimizer:
+    """Wrap ``opt`` in an Intensifier when the study has instances (unless it already is one)."""
+    from autolearn.tune.intensify import Intensifier
+
+    if instances is None or isinstance(opt, Intensifier):
+        return opt
+    return Intensifier(space, instances, sampler=opt, seed=seed, n_objectives=n_objectives)
 
 
 def create_study(
@@ -288,6 +315,7 @@ def create_study(
     name: str | None = None,
     seed: int | None = None,
     scheduler: str | None = None,
+    instances: Sequence[str] | None = None,
     load_if_exists: bool = False,
     **optimizer_kwargs: Any,
 ) -> Study:
@@ -296,7 +324,13 @@ def create_study(
     ``optimizer`` is one of :data:`autolearn.tune.OPTIMIZERS`; ``scheduler`` ("sh", "hyperband",
     "asha", "bohb") adds multi-fidelity budgets around it. ``storage`` is None (in memory), a path to
     a SQLite file, or an SQLAlchemy URL; with ``load_if_exists`` an existing study is resumed.
+    ``instances`` (CV folds, datasets, seeds) wrap the optimizer in an
+    :class:`~autolearn.tune.intensify.Intensifier`: each trial runs one instance (``trial.instance``)
+    and :meth:`Study.incumbent` is the configuration with the best mean over the instances it ran.
     """
+    if instances is not None and scheduler is not None:
+        raise ValueError("instances and scheduler cannot be combined: intensification races configurations "
+                         "at full budget; drop one of them")
     cs = spaces.as_configspace(space, seed=seed)
     dirs = _check_directions(directions)
     store = get_storage(storage)
@@ -304,11 +338,13 @@ def create_study(
     opt_name = optimizer if isinstance(optimizer, str) else optimizer.name
     meta = {"space": spaces.space_to_json(cs), "optimizer": opt_name, "optimizer_kwargs": optimizer_kwargs,
             "scheduler": scheduler, "seed": seed}
+    if instances is not None:
+        meta["instances"] = list(instances)
     json.dumps(meta)  # optimizer_kwargs must be storable to resume; fail now, not at load time
     info = store.create_study(name, dirs, meta, load_if_exists=load_if_exists)
     if info.meta.get("space") and load_if_exists:
         return load_study(store, name, optimizer=optimizer if isinstance(optimizer, Optimizer) else None)
-    opt = _build_optimizer(cs, optimizer, scheduler, len(dirs), seed, optimizer_kwargs)
+    opt = _build_optimizer(cs, optimizer, scheduler, len(dirs), seed, optimizer_kwargs, instances)
     return Study(name, cs, opt, store, dirs, seed)
 
 
@@ -335,8 +371,12 @@ def load_study(storage: Storage | str, name: str | None = None, *, optimizer: Op
         for record in records:
             spaces.to_configuration(cs, record.spec.config)  # raises naming the configuration
         store.update_meta(name, {"space": spaces.space_to_json(cs)})
-    opt = optimizer or _build_optimizer(cs, info.meta.get("optimizer", "random"), info.meta.get("scheduler"),
-                                        len(info.directions), seed, info.meta.get("optimizer_kwargs", {}))
+    instances = info.meta.get("instances")
+    if optimizer is not None:
+        opt = _intensify(cs, optimizer, instances, len(info.directions), seed)
+    else:
+        opt = _build_optimizer(cs, info.meta.get("optimizer", "random"), info.meta.get("scheduler"),
+                               len(info.directions), seed, info.meta.get("optimizer_kwargs", {}), instances)
     for record in records:
         if record.result is not None:
             opt.tell(record.spec, record.result)

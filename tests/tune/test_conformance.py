@@ -1,7 +1,7 @@
 import pytest
 
 from autolearn.testing.optimizers import check_optimizer
-from autolearn.tune.optimizers import OPTIMIZERS, get_optimizer_class
+from autolearn.tune.optimizers import get_optimizer_class
 
 
 @pytest.mark.parametrize("name", ["random", "evolution", "rl", "hypergradient", "nsga2",
