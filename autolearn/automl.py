@@ -94,13 +94,14 @@ def default_memory_limit(n_jobs: int) -> float:
 
 
 @contextlib.contextmanager
-def _run_directory(run_dir: str | None) -> Iterator[Path]:
+def run_directory(run_dir: str | None, prefix: str = "autolearn-") -> Iterator[Path]:
+    """The user's run directory (created), or a temporary one removed afterwards."""
     if run_dir is not None:
         path = Path(run_dir)
         path.mkdir(parents=True, exist_ok=True)
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="autolearn-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         yield Path(tmp)
 
 
@@ -191,7 +192,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
 
     fingerprint = data_fingerprint(X, y, task, metric.name, plan, settings.seed)
     storage = _open_history(settings, fingerprint)  # before any file is written: a clash changes nothing
-    with _run_directory(settings.run_dir) as run_dir:
+    with run_directory(settings.run_dir) as run_dir:
         data_path = save_task_data(TaskData(X, y, task, schema, metric, n_classes, splits), run_dir / "data.pkl")
         storage = storage or get_storage(run_dir / "history.sqlite")
         oof_dir = run_dir / "oof" if settings.run_dir is not None else None  # kept only where a resume can use it

@@ -116,6 +116,7 @@ def _lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
         min_child_samples=p["min_child_samples"], subsample=p["subsample"], subsample_freq=1,
         colsample_bytree=p["colsample_bytree"], reg_alpha=p["reg_alpha"], reg_lambda=p["reg_lambda"],
         n_jobs=ctx.n_jobs, random_state=ctx.seed, verbose=-1,
+        deterministic=True, force_row_wise=True,  # same seed, same model: reproducible leaderboards
     )
 
 

@@ -51,11 +51,17 @@ def _main_module_hidden() -> Iterator[None]:
     travel by value (cloudpickle), so the child never needs the user's main module."""
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
+    # OpenMP reads its wait policy once, when the fork server loads it: threads that sleep instead of
+    # spinning keep two workers (or a busy machine) from slowing each other's LightGBM tenfold
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    os.environ["OMP_WAIT_POLICY"] = policy or "PASSIVE"
     try:
         yield
     finally:
         if main is not None:
             sys.modules["__main__"] = main
+        if policy is None:
+            del os.environ["OMP_WAIT_POLICY"]
 
 
 @dataclass

@@ -11,13 +11,9 @@ best epoch count when the time left allows, else the trial's own network is retu
 
 from __future__ import annotations
 
-import contextlib
 import math
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -182,15 +178,10 @@ def search(
     return model
 
 
-@contextlib.contextmanager
-def _workdir(run_dir: str | None) -> Iterator[Path]:
-    if run_dir is not None:
-        path = Path(run_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="autolearn-nas-") as tmp:
-        yield Path(tmp)
+def _workdir(run_dir: str | None) -> Any:
+    from autolearn.automl import run_directory
+
+    return run_directory(run_dir, prefix="autolearn-nas-")
 
 
 def _final_model(best: dict[str, Any], records: list[TrialRecord], X: Any, y: Any, task: str,

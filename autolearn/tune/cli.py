@@ -94,7 +94,7 @@ def add_tune_parser(sub: Any) -> None:
 
     create = verb("create", cmd_create, "create a study")
     create.add_argument("--space", required=True, help="JSON file or string")
-    create.add_argument("--optimizer", default="tpe")
+    create.add_argument("--optimizer", default="gp")
     create.add_argument("--optimizer-kwargs", help="JSON object of optimizer options")
     create.add_argument("--scheduler")
     create.add_argument("--directions", nargs="+", default=["minimize"])

@@ -308,7 +308,7 @@ def _intensify(space: Any, opt: Optimizer, instances: Sequence[str] | None, n_ob
 
 def create_study(
     space: spaces.SpaceLike,
-    optimizer: str | Optimizer = "tpe",
+    optimizer: str | Optimizer = "gp",
     *,
     directions: Sequence[str] | str | None = None,
     storage: Storage | str | None = None,
