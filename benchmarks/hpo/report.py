@@ -167,6 +167,18 @@ def overhead_at(records: list[dict[str, Any]], lo: int = 90, hi: int = 100) -> d
     return {o: float(np.median(v)) for o, v in got.items()}
 
 
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("autolearn", "optuna", "smac", "hyperopt", "ConfigSpace", "scikit-learn", "lightgbm", "torch"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
 def build(out: Path) -> str:
     """Write summary.csv, one PNG per task and report.md under ``out``; return the Markdown."""
     raw = read_records(out)
@@ -206,6 +218,10 @@ def build(out: Path) -> str:
            "optimum for synthetic tasks, best loss any optimizer found for real tasks). Rank: per (task, seed) among "
            "the optimizers that ran it, 1 = best, then averaged over seeds; overall = mean of task mean ranks over the "
            "tasks an optimizer ran (the count is in brackets).", ""]
+    md += [f"Versions: {versions()}.", ""]
+    notes = out / "notes.md"  # hand-written: the exact commands, what was (not) run and why
+    if notes.exists():
+        md += [notes.read_text().strip(), ""]
     md += ["## Mean rank (lower is better)", ""]
     header = ["optimizer", "all tasks", "synthetic", "real", "ms/ask at evals 90-100 (median run)"]
     rows = []
@@ -241,10 +257,10 @@ def build(out: Path) -> str:
         rows.append(row)
     md += [_table(["optimizer"] + tasks, rows), ""]
     md += ["References: " + ", ".join(f"{t} {refs[t]:.8g}" for t in tasks), ""]
-    notes = sorted({(r["optimizer"], r["status"], r.get("reason", "")) for r in raw if r.get("status") != "ok"})
-    if notes:
+    missing = sorted({(r["optimizer"], r["status"], r.get("reason", "")) for r in raw if r.get("status") != "ok"})
+    if missing:
         md += ["## Runs that did not happen", ""]
-        md += [f"- {o}: {s} — {reason}" for o, s, reason in notes] + [""]
+        md += [f"- {o}: {s} — {reason}" for o, s, reason in missing] + [""]
     ov = out / "overhead.json"
     if ov.exists():
         from benchmarks.hpo.overhead import markdown as overhead_markdown
