@@ -32,6 +32,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     if args.resume is not None:
         _restore_fit_arguments(args)
+    for key, value in FIT_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.data is None or args.target is None:
         raise ValueError("fit needs DATA and --target (or --resume RUN_DIR of an earlier fit)")
     if args.run_dir is not None:
@@ -68,14 +71,14 @@ def _restore_fit_arguments(args: argparse.Namespace) -> None:
         raise FileNotFoundError(f"{args.resume} is not a run directory of 'autolearn fit' (no {path.name})")
     saved = json.loads(path.read_text())
     for key, value in saved.items():
-        if getattr(args, key, None) in (None, parser_defaults().get(key)):
+        if getattr(args, key, None) is None:  # what is given on this command line wins
             setattr(args, key, value)
     args.run_dir = args.resume
 
 
-def parser_defaults() -> dict[str, Any]:
-    return {"time": 60.0, "out": "model.pkl", "n_jobs": 1, "seed": 0, "strategy": "auto", "ensemble": "selection",
-            "backend": "local"}
+# fit's defaults, applied after --resume has filled in what the earlier command said
+FIT_DEFAULTS = {"time": 60.0, "out": "model.pkl", "n_jobs": -1, "seed": 0, "strategy": "auto",
+                "ensemble": "selection", "backend": "local"}
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -149,19 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("data", nargs="?", help="CSV, Parquet, ARFF or PMLB table (optional with --resume)")
     fit.add_argument("--target", help="name of the column to predict")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"])
-    fit.add_argument("--time", type=float, default=60.0, help="time budget in seconds (default 60)")
+    fit.add_argument("--time", type=float, help="time budget in seconds (default 60)")
     fit.add_argument("--metric")
-    fit.add_argument("--out", default="model.pkl")
+    fit.add_argument("--out", help="where to save the model (default model.pkl)")
     fit.add_argument("--max-trials", type=int)
-    fit.add_argument("--n-jobs", type=int, default=1)
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--n-jobs", type=int, help="parallel trials (default -1: every core)")
+    fit.add_argument("--seed", type=int)
     fit.add_argument("--include", nargs="+")
     fit.add_argument("--exclude", nargs="+")
-    fit.add_argument("--strategy", default="auto")
-    fit.add_argument("--ensemble", default="selection")
+    fit.add_argument("--strategy", help="optimizer or scheduler name (default auto)")
+    fit.add_argument("--ensemble", help="selection (default), stacking, stacking-lasso, stacking-elasticnet, none")
     fit.add_argument("--run-dir", help="keep the run history here (resumable)")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted search in RUN_DIR")
-    fit.add_argument("--backend", choices=["local", "dask"], default="local")
+    fit.add_argument("--backend", choices=["local", "dask"])
     fit.add_argument("--dask-address", help="scheduler address, e.g. tcp://10.0.0.5:8786 (backend dask)")
     fit.add_argument("--top", type=int, default=15, help="leaderboard rows to print")
     fit.add_argument("--quiet", action="store_true")
