@@ -89,8 +89,8 @@ class Misbehaving(ClassifierMixin, BaseEstimator):
             ctypes.string_at(0)
         if self.kind == "memory":
             hoard = []
-            while True:
-                hoard.append(np.ones(10_000_000))
+            while True:  # ever larger blocks: the limit is reached within a few allocations even on a busy machine
+                hoard.append(np.ones(10_000_000 * 2 ** len(hoard)))
         if self.kind == "hang":
             time.sleep(10_000)
         self.classes_ = np.unique(y)
