@@ -16,7 +16,7 @@ from ConfigSpace.util import deactivate_inactive_hyperparameters
 from autolearn.tune import space as spaces
 from autolearn.tune.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 
-AUTO_OPTIMIZER = "gp"  # best mean rank in benchmarks/hpo and on the conditional test problems (RESULTS.md)
+AUTO_OPTIMIZER = "gp"  # best on the mixed and conditional problems of tests/tune/optimizers; see RESULTS.md
 
 PORTFOLIO: list[tuple[str, dict[str, Any]]] = [
     ("lightgbm", {}),
