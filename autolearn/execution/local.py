@@ -27,14 +27,16 @@ class LocalRunner(Runner):
             for worker in self._workers:
                 worker.start()
         self._queue: deque[tuple[str, bytes, TrialSpec]] = deque()
-        self._blobs: dict[int, tuple[str, bytes]] = {}
+        self._blob_of: tuple[Callable, str, bytes] | None = None
 
     def _blob(self, fn: Callable) -> tuple[str, bytes]:
-        key = id(fn)
-        if key not in self._blobs:  # serialize each objective once, not once per trial
+        # Serialize each objective once, not once per trial. The cache holds the objective itself and
+        # compares identity: keyed by id() alone, a new objective allocated where a collected one lived
+        # would be sent as the old one's bytes.
+        if self._blob_of is None or self._blob_of[0] is not fn:
             blob = serialize(fn)
-            self._blobs = {key: (hashlib.sha1(blob).hexdigest(), blob)}
-        return self._blobs[key]
+            self._blob_of = (fn, hashlib.sha1(blob).hexdigest(), blob)
+        return self._blob_of[1], self._blob_of[2]
 
     def submit(self, fn: Callable[[TrialSpec], Any], spec: TrialSpec) -> None:
         digest, blob = self._blob(fn)

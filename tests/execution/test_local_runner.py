@@ -57,6 +57,22 @@ def test_free_slots_count_running_and_queued_trials(runner):
     assert runner.free_slots == 2
 
 
+class Constant:
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __call__(self, spec):
+        return self.value
+
+
+def test_a_new_objective_is_never_taken_for_a_collected_one(runner):
+    """Objectives made one after another (one per dataset) often get the id() of the one before."""
+    for value in (1.0, 2.0, 3.0):
+        runner.submit(Constant(value), TrialSpec(0, {}))  # the objective is garbage once submitted
+        (done,) = drain(runner)
+        assert done.result.values == (value,)
+
+
 def test_wait_returns_at_its_timeout_and_at_once_when_idle(runner):
     start = time.monotonic()
     assert runner.wait(timeout=1.0) == []  # nothing submitted: no waiting at all
