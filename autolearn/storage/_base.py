@@ -60,5 +60,22 @@ class Storage(ABC):
     def trials(self, study: str) -> list[TrialRecord]:
         """Every trial of the study in id order; running ones have ``result=None``."""
 
+    # Cheaper reads for the ask/tell path, which must not re-read a long history on every call. The
+    # defaults are correct for any storage; implementations override them with indexed reads.
+    def n_trials(self, study: str) -> int:
+        """How many trials the study has, running ones included."""
+        return len(self.trials(study))
+
+    def running(self, study: str) -> list[TrialSpec]:
+        """Specs of the trials that have no result yet, in id order."""
+        return [r.spec for r in self.trials(study) if r.result is None]
+
+    def trial(self, study: str, trial_id: int) -> TrialRecord:
+        """One trial; raises KeyError naming the study and the id when it does not exist."""
+        for record in self.trials(study):
+            if record.spec.trial_id == trial_id:
+                return record
+        raise KeyError(f"study {study!r} has no trial {trial_id}")
+
     def close(self) -> None:  # noqa: B027 - optional
         """Release connections."""

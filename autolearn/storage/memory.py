@@ -204,3 +204,20 @@ class InMemoryStorage(Storage):
         with self._lock:
             records = list(self._require(study))
         return [copy_record(r) for r in records]
+
+    def n_trials(self, study: str) -> int:
+        with self._lock:
+            return len(self._require(study))
+
+    def running(self, study: str) -> list[TrialSpec]:
+        with self._lock:
+            specs = [r.spec for r in self._require(study) if r.result is None]
+        return [copy_record(TrialRecord(s)).spec for s in specs]
+
+    def trial(self, study: str, trial_id: int) -> TrialRecord:
+        with self._lock:
+            records = self._require(study)
+            if not 0 <= trial_id < len(records):
+                raise KeyError(f"study {study!r} has no trial {trial_id}")
+            record = records[trial_id]
+        return copy_record(record)

@@ -412,8 +412,27 @@ class SQLStorage(Storage):
                 raise ValueError(f"trial {clean.trial_id} of study {study!r} already has a result ({status[0]})")
 
     def trials(self, study: str) -> list[TrialRecord]:
+        return self._select(study)
+
+    def _select(self, study: str, where: Any = None) -> list[TrialRecord]:
         with self._transaction() as conn:
             study_id = self._study_id(conn, study)
-            rows = conn.execute(sa.select(*_TRIAL_COLUMNS).where(trials.c.study_id == study_id)
+            key = trials.c.study_id == study_id
+            rows = conn.execute(sa.select(*_TRIAL_COLUMNS).where(key if where is None else key & where)
                                 .order_by(trials.c.trial_id)).all()
         return _records(rows)
+
+    def n_trials(self, study: str) -> int:
+        with self._transaction() as conn:
+            study_id = self._study_id(conn, study)
+            return int(conn.execute(sa.select(sa.func.count()).select_from(trials)
+                                    .where(trials.c.study_id == study_id)).scalar_one())
+
+    def running(self, study: str) -> list[TrialSpec]:
+        return [r.spec for r in self._select(study, trials.c.status.is_(None))]
+
+    def trial(self, study: str, trial_id: int) -> TrialRecord:
+        found = self._select(study, trials.c.trial_id == trial_id) if 0 <= trial_id < 2**31 else []
+        if not found:
+            raise KeyError(f"study {study!r} has no trial {trial_id}")
+        return found[0]

@@ -114,6 +114,9 @@ def check_study_not_found(factory: Factory) -> None:
         "add_trial": lambda: storage.add_trial("missing", SUGGESTION, 0, LIMITS),
         "set_result": lambda: storage.set_result("missing", _result(0)),
         "trials": lambda: storage.trials("missing"),
+        "n_trials": lambda: storage.n_trials("missing"),
+        "running": lambda: storage.running("missing"),
+        "trial": lambda: storage.trial("missing", 0),
     }
     for name, call in calls.items():
         try:
@@ -197,6 +200,12 @@ def check_order_and_running(factory: Factory) -> None:
     assert [r.spec.trial_id for r in records] == ids, "trials are returned in id order"
     assert [r.result is not None for r in records] == [False, True, False, False, True, True]
     assert [r.spec.config["i"] for r in records] == list(range(6))
+    assert storage.n_trials("s") == 6
+    assert [spec.trial_id for spec in storage.running("s")] == [0, 2, 3], "running: the trials with no result"
+    assert storage.trial("s", 4).result.values == (4.0,) and storage.trial("s", 2).result is None
+    assert storage.trial("s", 3).spec.config == {"i": 3}
+    for missing in (-1, 6, 2**40):
+        _raises(KeyError, lambda missing=missing: storage.trial("s", missing), "s", str(missing))
 
 
 def check_records_are_copies(factory: Factory) -> None:
@@ -213,6 +222,7 @@ def check_records_are_copies(factory: Factory) -> None:
     first = storage.trials("s")[0]
     first.spec.config["tags"].append("c")
     first.result.info["nested"]["k"] = 3
+    storage.trial("s", 0).spec.config["x"] = 4
     again = storage.trials("s")[0]
     assert again.spec.config == {"x": 1, "tags": ["a"]}, f"stored config changed: {again.spec.config}"
     assert again.result.info == {"nested": {"k": 1}}, f"stored info changed: {again.result.info}"

@@ -44,7 +44,7 @@ def run_search(
     callbacks = list(callbacks)
     pending: dict[int, TrialSpec] = {}
     finished = 0
-    counter = len(storage.trials(study))  # seeds continue, not repeat, when a study resumes
+    counter = storage.n_trials(study)  # seeds continue, not repeat, when a study resumes
     if budget.time_budget is not None:
         optimizer.time_left = budget.remaining
 

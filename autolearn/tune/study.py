@@ -121,15 +121,15 @@ class Study:
     # -- ask / tell ----------------------------------------------------------------------------
     def ask(self) -> Trial:
         """A new trial to evaluate; raises RuntimeError when the optimizer must hear back first."""
-        records = self.storage.trials(self.name)
-        pending = [r.spec for r in records if r.result is None]
+        pending = self.storage.running(self.name)
         suggestion = self.optimizer.ask(pending)
         if suggestion is None:
             raise RuntimeError(
                 f"optimizer {self.optimizer.name!r} has nothing to propose: tell the {len(pending)} pending trial(s) "
                 "first, or the search space is exhausted"
             )
-        spec = self.storage.add_trial(self.name, suggestion, trial_seed(self.seed, len(records)), Limits())
+        seed = trial_seed(self.seed, self.storage.n_trials(self.name))
+        spec = self.storage.add_trial(self.name, suggestion, seed, Limits())
         self._asked_at[spec.trial_id] = time.time()
         return Trial(spec, None, self.directions)
 
@@ -157,10 +157,7 @@ class Study:
         return Trial(record.spec, result, self.directions)
 
     def _record(self, number: int) -> TrialRecord:
-        for record in self.storage.trials(self.name):
-            if record.spec.trial_id == number:
-                return record
-        raise KeyError(f"study {self.name!r} has no trial {number}")
+        return self.storage.trial(self.name, number)
 
     # -- the loop ------------------------------------------------------------------------------
     def optimize(
