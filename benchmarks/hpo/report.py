@@ -109,6 +109,19 @@ def overall_ranks(ranks: dict[str, dict[str, float]], tasks: Iterable[str]) -> d
     return {o: (float(np.mean(v)), len(v)) for o, v in got.items()}
 
 
+def head_to_head(final: dict[str, dict[str, dict[int, float]]], a: str, b: str,
+                 tasks: Iterable[str]) -> tuple[int, int, int]:
+    """(wins, losses, pairs) of ``a`` against ``b`` by final regret over the (task, seed) pairs both ran."""
+    wins = losses = pairs = 0
+    for task in tasks:
+        ra, rb = final.get(task, {}).get(a, {}), final.get(task, {}).get(b, {})
+        for seed in set(ra) & set(rb):
+            pairs += 1
+            wins += ra[seed] < rb[seed]
+            losses += ra[seed] > rb[seed]
+    return wins, losses, pairs
+
+
 def mean_stderr(values: Iterable[float]) -> tuple[float, float]:
     v = np.asarray(list(values), dtype=float)
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
@@ -153,6 +166,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _wl(result: tuple[int, int, int]) -> str:
+    return f"{result[0]}–{result[1]}" if result[2] else "–"
+
+
 def _fmt(x: float) -> str:
     return "0" if x == 0 else f"{x:.3g}"
 
@@ -165,6 +182,29 @@ def overhead_at(records: list[dict[str, Any]], lo: int = 90, hi: int = 100) -> d
         if len(ms) >= hi:
             got[r["optimizer"]].append(float(np.mean(ms[lo - 1:hi])))
     return {o: float(np.median(v)) for o, v in got.items()}
+
+
+def verdict(overall: dict[str, dict[str, tuple[float, int]]], family: dict[str, str]) -> str:
+    """Which of our optimizers ranks best, and where autolearn's two defaults stand (the issue's target)."""
+    import inspect
+
+    from autolearn.strategy import AUTO_OPTIMIZER
+    from autolearn.tune import create_study
+
+    study_default = inspect.signature(create_study).parameters["optimizer"].default
+    lines = []
+    for group in ("all", "synthetic", "real"):
+        ranked = sorted(overall[group].items(), key=lambda kv: kv[1][0])
+        if not ranked:
+            continue
+        ours = [o for o, _ in ranked if family.get(o) == "autolearn"]
+        place = {o: i + 1 for i, (o, _) in enumerate(ranked)}
+        defaults = ", ".join(f"{d} ({why}) is #{place[d]} ({overall[group][d][0]:.2f})"
+                             for d, why in ((study_default, "create_study default"), (AUTO_OPTIMIZER, "AutoML 'auto'"))
+                             if d in place)
+        lines.append(f"- {group}: best overall {ranked[0][0]} ({ranked[0][1][0]:.2f}); best of ours "
+                     f"{ours[0] if ours else '–'}; {defaults}.")
+    return "\n".join(lines)
 
 
 def versions() -> str:
@@ -223,7 +263,8 @@ def build(out: Path) -> str:
     if notes.exists():
         md += [notes.read_text().strip(), ""]
     md += ["## Mean rank (lower is better)", ""]
-    header = ["optimizer", "all tasks", "synthetic", "real", "ms/ask at evals 90-100 (median run)"]
+    header = ["optimizer", "all tasks", "synthetic", "real",
+              "ms/ask at evals 90-100 (median run; machine load varied, compare in the overhead table)"]
     rows = []
     for o in order:
         cells = [o]
@@ -233,6 +274,15 @@ def build(out: Path) -> str:
         cells.append(f"{ovh[o]:.1f}" if o in ovh else "–")
         rows.append(cells)
     md += [_table(header, rows), ""]
+    md += [verdict(overall, {r["optimizer"]: r.get("family", "") for r in records}), ""]
+    ours = [o for o in ("tpe", "rf", "gp") if o in opts]
+    if ours:
+        rivals = [o for o in order if o not in ("random", "sobol") or o in ours]
+        md += ["## Head to head: wins–losses by final regret over (task, seed) pairs, synthetic / real", ""]
+        md += [_table(["ours \\ vs"] + [o for o in rivals], [
+            [a] + ["–" if a == b else " / ".join(_wl(head_to_head(final, a, b, groups[g])) for g in ("synthetic", "real"))
+                   for b in rivals]
+            for a in ours]), ""]
     md += ["## Mean rank per task", ""]
     def cell(t: str, o: str) -> str:
         if o in ranks[t]:

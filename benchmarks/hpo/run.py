@@ -90,6 +90,22 @@ def _sig(x: float, digits: int = 7) -> float:
     return float(f"{x:.{digits}g}")
 
 
+def code_version() -> str:
+    """The repository's commit (+ "-dirty" with uncommitted changes): optimizers change between runs, and
+    a results file that mixes versions must be detectable."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autolearn"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("-dirty" if dirty else "")
+
+
 def run_one(task_name: str, optimizer: str, seed: int, n_evals: int) -> dict[str, Any]:
     """One (task, optimizer, seed) run as a results record; never raises (a failure is a record)."""
     from threadpoolctl import threadpool_limits
@@ -98,7 +114,7 @@ def run_one(task_name: str, optimizer: str, seed: int, n_evals: int) -> dict[str
     adapter = adapters()[optimizer]
     record: dict[str, Any] = {"task": task_name, "kind": task.kind, "optimizer": optimizer, "family": adapter.family,
                               "seed": seed, "n_evals": n_evals, "optimum": task.optimum, "status": "ok",
-                              "reason": "", "losses": [], "overhead_ms": [], "wall_s": 0.0}
+                              "reason": "", "losses": [], "overhead_ms": [], "wall_s": 0.0, "code": code_version()}
     reason = adapter.unavailable()
     if reason:
         return {**record, "status": "not_installed", "reason": reason}

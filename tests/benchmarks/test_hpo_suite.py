@@ -120,6 +120,12 @@ def test_ranks_per_seed_with_ties_then_averaged_over_seeds_and_tasks():
     assert overall["a"] == (1.875, 2) and overall["b"] == (1.625, 2) and overall["c"] == (2.0, 1)
 
 
+def test_head_to_head_counts_wins_and_losses_over_shared_seeds():
+    final = {"t1": {"a": {0: 0.0, 1: 1.0, 2: 5.0}, "b": {0: 1.0, 1: 1.0, 2: 2.0}}, "t2": {"a": {0: 0.0}}}
+    assert report.head_to_head(final, "a", "b", ["t1", "t2"]) == (1, 1, 3)  # seed 1 is a tie; t2 has no b
+    assert report.head_to_head(final, "a", "b", ["t2"]) == (0, 0, 0)
+
+
 def test_build_writes_report_table_csv_and_plots(tmp_path):
     records = [_rec("t", "a", s, [1.0, 0.5, 0.1]) for s in (0, 1)] + \
               [_rec("t", "b", s, [1.0, 0.8, 0.6 + s]) for s in (0, 1)] + \
