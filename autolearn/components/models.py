@@ -32,6 +32,7 @@ from autolearn.components.registry import (
     register,
     sklearn_at_least,
 )
+from autolearn.components.warm_start import MLPContinuation
 
 # --- helpers shared by several builders --------------------------------------------------------------------
 
@@ -275,6 +276,6 @@ register(Component(
      Categorical("activation", ["relu", "tanh"], default="relu"),
      Float("alpha", (1e-7, 1e-1), default=1e-4, log=True),
      Float("learning_rate_init", (1e-4, 0.5), default=1e-3, log=True)],
-    fidelity=Fidelity("epochs", param="max_iter", full=200, min=10),
+    fidelity=Fidelity("epochs", param="max_iter", full=200, min=10, warm_start=MLPContinuation()),
     needs_scaling=True, cost="medium", description="multi-layer perceptron (adam); budget scales the epochs",
 ))

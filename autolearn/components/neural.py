@@ -20,6 +20,7 @@ from typing import Any
 from ConfigSpace import Categorical, Float, Integer
 
 from autolearn.components.registry import TASKS, BuildContext, Component, Fidelity, register
+from autolearn.components.warm_start import NetworkContinuation
 
 FULL_EPOCHS = 60
 
@@ -59,7 +60,7 @@ if importlib.util.find_spec("torch") is not None:
     register(Component(
         "nn", "model", TASKS, _build, HYPERPARAMETERS,
         conditions=(("d_hidden_factor", "arch", "residual"),),
-        fidelity=Fidelity("epochs", param="epochs", full=FULL_EPOCHS, min=3),
+        fidelity=Fidelity("epochs", param="epochs", full=FULL_EPOCHS, min=3, warm_start=NetworkContinuation()),
         default_in_space=False, handles_missing=True, handles_sparse=False, cost="high",
         description="PyTorch residual network or MLP with embeddings and early stopping; budget scales the epochs",
     ))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sklearn
@@ -45,18 +45,38 @@ class BuildContext:
         return self.task in CLASSIFICATION
 
 
+class WarmStart(Protocol):
+    """How a fitted model trains on to more fidelity units, so a promoted trial continues its parent.
+
+    ``continue_fit(model, value, X, y)`` takes the estimator ``build`` made (unwrapped from the
+    pipeline's class-completing or target-scaling wrappers), already fitted on ``X, y`` with fewer
+    units, and returns it trained on to ``value`` units: the model a fit from scratch to ``value`` units
+    (with the same seed) would give, wherever the library allows; or None, having changed nothing, when
+    it finds it cannot (the evaluator then trains from scratch). ``can_continue(model)`` says whether
+    a fitted model can be continued at all (an early-stopped one cannot), so that the evaluator does
+    not keep models nobody can use. Implementations are in :mod:`autolearn.components.warm_start`.
+    """
+
+    def can_continue(self, model: Any) -> bool: ...
+
+    def continue_fit(self, model: Any, value: int, X: Any, y: np.ndarray) -> Any | None: ...
+
+
 @dataclass(frozen=True)
 class Fidelity:
     """What a budget fraction means for one model: how many ``param`` units it trains for.
 
     ``kind`` is ``"iterations"`` (boosting rounds, trees) or ``"epochs"`` (passes over the data).
     A budget ``b`` in (0, 1] trains ``max(min, round(b * full))`` units, so cost grows with the budget.
+    ``warm_start`` (None: the model always trains from scratch) continues a model fitted at a lower
+    budget, which is what makes a promoted trial cost only the units it adds.
     """
 
     kind: str
     param: str
     full: int
     min: int = 1
+    warm_start: WarmStart | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.min <= self.full:

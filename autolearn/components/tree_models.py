@@ -20,6 +20,7 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from autolearn.components.registry import CLASSIFICATION, TASKS, BuildContext, Component, Fidelity, register
+from autolearn.components.warm_start import LightGBMContinuation, SklearnWarmStart
 
 
 def _criterion(task: str) -> list:
@@ -71,7 +72,7 @@ def _forest_hps(bootstrap: bool):
     return hps
 
 
-_TREES = Fidelity("iterations", param="n_estimators", full=256, min=8)
+_TREES = Fidelity("iterations", param="n_estimators", full=256, min=8, warm_start=SklearnWarmStart("n_estimators"))
 
 register(Component(
     "random_forest", "model", TASKS, _forest(RandomForestClassifier, RandomForestRegressor), _forest_hps(True),
@@ -101,7 +102,7 @@ register(Component(
      Integer("min_samples_leaf", (1, 200), default=20, log=True),
      Float("l2_regularization", (1e-10, 1.0), default=1e-10, log=True),
      Float("max_features", (0.1, 1.0), default=1.0)],
-    fidelity=Fidelity("iterations", param="max_iter", full=512, min=16),
+    fidelity=Fidelity("iterations", param="max_iter", full=512, min=16, warm_start=SklearnWarmStart("max_iter")),
     handles_missing=True, handles_sparse=False, cost="medium",
     description="scikit-learn histogram gradient boosting (early stopping above 10k rows)",
 ))
@@ -129,7 +130,7 @@ register(Component(
      Float("colsample_bytree", (0.3, 1.0), default=1.0),
      Float("reg_alpha", (1e-3, 100.0), default=1e-3, log=True),
      Float("reg_lambda", (1e-3, 100.0), default=1.0, log=True)],
-    fidelity=Fidelity("iterations", param="n_estimators", full=512, min=16),
+    fidelity=Fidelity("iterations", param="n_estimators", full=512, min=16, warm_start=LightGBMContinuation()),
     handles_missing=True, cost="medium",
     description="LightGBM gradient boosting; budget scales the boosting rounds",
 ))

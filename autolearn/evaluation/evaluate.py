@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import cloudpickle
@@ -17,6 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from autolearn.data.schema import Schema
+from autolearn.evaluation.continuation import DIRECTORY as CONTINUATION_DIRECTORY
+from autolearn.evaluation.continuation import ContinuationStore, TrialContinuation
 from autolearn.evaluation.metrics import Metric
 from autolearn.evaluation.resampling import Split, subsample, validation_rows
 from autolearn.records import Outcome, TrialSpec
@@ -84,6 +88,10 @@ class Evaluator:
     ``fidelity`` says what a budget below 1 shrinks: "rows" (a stratified subsample of each training
     fold), "iterations" (boosting rounds, trees, epochs, for models that declare them) or "auto"
     (iterations where the model has them, rows otherwise).
+
+    With iterations, a trial below full budget keeps its fitted fold models beside the data file and a
+    promoted trial continues its parent's instead of starting over (see
+    :mod:`autolearn.evaluation.continuation`); ``info["warm_started"]`` says whether it could.
     """
 
     def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = (),
@@ -123,6 +131,7 @@ class Evaluator:
         config = dict(spec.config)
         by_rows = spec.budget < 1.0 and _uses_rows_fidelity(config, self.fidelity)
         model_budget = 1.0 if by_rows else spec.budget
+        carry = None if by_rows else self._continuation(data, spec)
         parts, fold_losses = [], []
         fit_time = predict_time = 0.0
         n_train = 0
@@ -130,9 +139,12 @@ class Evaluator:
             if by_rows:
                 train = subsample(train, data.y, spec.budget, data.task, spec.seed + fold)
             n_train = len(train)
-            model = self._build(data, spec, len(train), model_budget)
             t0 = time.perf_counter()
-            model.fit(take(data.X, train), data.y[train])
+            if carry is None:
+                model = self._build(data, spec, len(train), model_budget).fit(take(data.X, train), data.y[train])
+            else:
+                model = carry.fit(fold, take(data.X, train), data.y[train],
+                                  partial(self._build, data, spec, len(train), model_budget))
             t1 = time.perf_counter()
             pred = predict(model, take(data.X, valid), data.task, data.n_classes)
             predict_time += time.perf_counter() - t1
@@ -155,7 +167,24 @@ class Evaluator:
             "n_train": n_train,
             "fidelity": "rows" if by_rows else ("iterations" if spec.budget < 1.0 else "full"),
         }
+        if carry is not None:
+            info.update(carry.finish(fit_time))
+        elif spec.parent is not None:
+            info["warm_started"] = False
         return Outcome(values=(float(loss),), info=info, artifacts=oof.astype(np.float32))
+
+    def _continuation(self, data: TaskData, spec: TrialSpec) -> TrialContinuation | None:
+        """Continuation bookkeeping for trials a scheduler made (below full budget, or promoted) whose
+        model can train on; None for everything else, so plain full-budget searches pay nothing."""
+        if spec.budget >= 1.0 and spec.parent is None:
+            return None
+        from autolearn.components import get
+
+        fidelity = get(spec.config["model"]).fidelity
+        if fidelity is None or fidelity.warm_start is None:
+            return None
+        store = ContinuationStore(Path(self.data_path).parent / CONTINUATION_DIRECTORY)
+        return TrialContinuation.start(store, spec, fidelity, [train for train, _ in data.splits])
 
     def _refit(self, data: TaskData, spec: TrialSpec) -> Outcome:
         rows = np.arange(len(data.y))
@@ -166,8 +195,9 @@ class Evaluator:
 
 
 def refit_time_estimate(info: dict, n_folds: int, holdout_fraction: float | None) -> float:
-    """Seconds a refit on all rows should take, from the validation fits' measured time."""
-    fit_time = float(info.get("fit_time", 0.0))
+    """Seconds a refit on all rows should take, from the validation fits' measured time (for a
+    warm-started trial, the time its models took from scratch: a refit does not continue anything)."""
+    fit_time = float(info.get("cumulative_fit_time", info.get("fit_time", 0.0)))
     if holdout_fraction is not None:
         return fit_time / (1.0 - holdout_fraction)
     return fit_time / max(n_folds - 1, 1)
