@@ -282,7 +282,8 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
     """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone."""
     candidates = [int(t) for t in store.candidates(n_best_per_family=10, n_best=50)]
     if not candidates:
-        return [], np.empty(0)
+        best = _best_below_full_budget(records)
+        return ([best], np.ones(1)) if best is not None else ([], np.empty(0))
     if settings.ensemble is None or len(candidates) == 1:
         return candidates[:1], np.ones(1)
     predictions = [store.get(t) for t in candidates]
@@ -300,6 +301,18 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
     weights = choose_under_latency(predictions, y_valid, metric, times, infer_time_limit=settings.infer_time_limit,
                                    max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed)
     return candidates, weights
+
+
+def _best_below_full_budget(records: dict[int, Completed]) -> int | None:
+    """The documented exception to "only full-fidelity results enter the final model": when no trial
+    finished at full budget (a short budget spent on low rungs, or every full trial over its limit), the
+    best trial of the highest budget reached is refitted at full budget alone, instead of falling back
+    to the class prior or the mean."""
+    done = [c for c in records.values() if c.result.ok and c.spec.instance != REFIT]
+    if not done:
+        return None
+    top = max(c.spec.budget for c in done)
+    return min((c for c in done if c.spec.budget == top), key=lambda c: c.result.loss).spec.trial_id
 
 
 def _member_weights(candidates: list[int], combiner: Any) -> dict[int, float]:

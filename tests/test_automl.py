@@ -81,3 +81,22 @@ def test_every_ensemble_gives_valid_probabilities(ensemble):
     assert np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(1), 1)
     members = model.get_models_with_weights()
     assert members and (ensemble is not None or len(members) == 1)
+
+
+def test_without_a_full_budget_result_the_best_of_the_highest_rung_is_refitted():
+    """Three successive-halving trials all run on the lowest rung: none reaches full budget."""
+    from autolearn.components import get
+
+    X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    model = AutoClassifier(time_budget=120, max_trials=3, strategy="sh", include=["random_forest"], seed=0,
+                           n_jobs=1).fit(X, y)
+    trials = model.trials_
+    searched = trials[trials["kind"] == "validation"]
+    assert len(searched) == 3 and (searched["status"] == "success").all() and (searched["budget"] < 1).all()
+    assert not model.search_.fallback
+    ((weight, member),) = model.get_models_with_weights()
+    forest = member.named_steps["model"].estimator
+    assert weight == 1.0 and forest.n_estimators == get("random_forest").fidelity.full  # refitted at full budget
+    best = searched.loc[searched["loss"].idxmin(), "trial"]
+    assert model.leaderboard().set_index("trial").loc[best, "ensemble_weight"] == 1.0
+    assert model.score(X, y) > 0.8
