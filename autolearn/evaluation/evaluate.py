@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,6 +26,7 @@ from autolearn.evaluation.metrics import Metric
 from autolearn.evaluation.resampling import Split, subsample, validation_rows
 from autolearn.records import Outcome, TrialSpec
 
+MAX_WARNINGS = 5  # distinct warning messages kept per trial
 REFIT = "refit"  # the TrialSpec.instance of a final fit on all training rows
 
 
@@ -117,9 +119,15 @@ class Evaluator:
 
     def __call__(self, spec: TrialSpec) -> Outcome:
         data = load_task_data(self.data_path)
-        if spec.instance == REFIT:
-            return self._refit(data, spec)
-        return self._validate(data, spec)
+        # A model's warnings (non-convergence at a low epoch budget, ...) belong to its trial record,
+        # not to the user's console, where hundreds of trials would bury the progress display.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = self._refit(data, spec) if spec.instance == REFIT else self._validate(data, spec)
+        messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        if messages:
+            outcome.info["warnings"] = messages[:MAX_WARNINGS]
+        return outcome
 
     def _build(self, data: TaskData, spec: TrialSpec, n_rows: int, budget: float) -> Any:
         from autolearn.pipeline import build_pipeline
