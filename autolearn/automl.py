@@ -10,7 +10,7 @@ import contextlib
 import math
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,7 +238,8 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             timings["search"] = time.monotonic() - start
             progress.set_phase("ensembling")
             y_valid = y[validation_rows(splits)]
-            candidates, combiner = _choose_ensemble(store, records, y_valid, metric, settings)
+            candidates, combiner = _choose_ensemble(store, records, y_valid, metric, settings,
+                                                    _refit_costs(plan, refit_deadline))
             timings["ensemble"] = time.monotonic() - start - timings["search"]
             progress.set_phase("refitting")
             fitted = _refit(_member_weights(candidates, combiner), records, runner, evaluator, storage,
@@ -270,16 +271,37 @@ def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: in
     holdout = plan.holdout_fraction if plan.kind == "holdout" else None
     top = good[: max(5, settings.n_jobs)]
     refit = sum(refit_time_estimate(dict(c.result.info), plan.n_folds, holdout) for c in top)
-    refit = 1.3 * refit / max(settings.n_jobs, 1)
+    refit = REFIT_SAFETY * refit / max(settings.n_jobs, 1)
     return min(margin + refit, 0.4 * settings.time_budget)
+
+
+REFIT_SAFETY = 1.3  # a refit on all rows takes up to this much longer than the fit times predict
+
+
+def _refit_costs(plan: Resampling, deadline: float) -> Callable[[Completed], float] | None:
+    """Each candidate's share of the time left for refitting (None: no deadline). The workers refit in
+    parallel, so the shares of the chosen members may sum to one per worker; a member whose refit alone
+    would outlast the deadline costs infinity."""
+    if math.isinf(deadline):
+        return None
+    left = deadline - time.monotonic()
+    holdout = plan.holdout_fraction if plan.kind == "holdout" else None
+
+    def cost(done: Completed) -> float:
+        seconds = REFIT_SAFETY * refit_time_estimate(dict(done.result.info), plan.n_folds, holdout)
+        return seconds / left if 0 < seconds <= left else (0.0 if seconds == 0 else math.inf)
+
+    return cost
 
 
 STACKING_METHODS = {"stacking": "ridge", "stacking-lasso": "lasso", "stacking-elasticnet": "elasticnet"}
 
 
 def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_valid: np.ndarray, metric: Metric,
-                     settings: Settings) -> tuple[list[int], Any]:
-    """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone."""
+                     settings: Settings, refit_cost: Callable[[Completed], float] | None = None,
+                     ) -> tuple[list[int], Any]:
+    """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone.
+    Selection chooses only members that ``refit_cost`` says can be refitted in time (see _refit_costs)."""
     candidates = [int(t) for t in store.candidates(n_best_per_family=10, n_best=50)]
     if not candidates:
         best = _best_below_full_budget(records)
@@ -298,8 +320,10 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
     from autolearn.ensemble import choose_under_latency
 
     times = [float(records[t].result.info.get("predict_time_per_row", 0.0)) for t in candidates]
+    refit = None if refit_cost is None else [refit_cost(records[t]) for t in candidates]
     weights = choose_under_latency(predictions, y_valid, metric, times, infer_time_limit=settings.infer_time_limit,
-                                   max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed)
+                                   max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed,
+                                   refit_times=refit, refit_time_limit=None if refit is None else settings.n_jobs)
     return candidates, weights
 
 

@@ -100,3 +100,20 @@ def test_without_a_full_budget_result_the_best_of_the_highest_rung_is_refitted()
     best = searched.loc[searched["loss"].idxmin(), "trial"]
     assert model.leaderboard().set_index("trial").loc[best, "ensemble_weight"] == 1.0
     assert model.score(X, y) > 0.8
+
+
+def test_refit_costs_are_shares_of_the_time_left_and_infinite_past_the_deadline():
+    from autolearn.automl import REFIT_SAFETY, _refit_costs
+    from autolearn.evaluation.resampling import Resampling
+    from autolearn.execution import Completed
+    from autolearn.records import Status, TrialResult, TrialSpec
+
+    def done(fit_time):
+        return Completed(TrialSpec(0, {}), TrialResult(0, Status.SUCCESS, (0.1,), info={"fit_time": fit_time}))
+
+    assert _refit_costs(Resampling("holdout", holdout_fraction=0.2), float("inf")) is None
+    cost = _refit_costs(Resampling("holdout", holdout_fraction=0.2), time.monotonic() + 100.0)
+    assert cost(done(8.0)) == pytest.approx(REFIT_SAFETY * 10.0 / 100.0, rel=0.01)  # 8 s on 80 % of the rows
+    assert cost(done(90.0)) == float("inf") and cost(done(0.0)) == 0.0
+    cv = _refit_costs(Resampling("cv", n_folds=5), time.monotonic() + 100.0)
+    assert cv(done(20.0)) == pytest.approx(REFIT_SAFETY * 5.0 / 100.0, rel=0.01)  # 5 folds of 4/5 the rows

@@ -172,6 +172,8 @@ def choose_under_latency(
     predict_times: Sequence[float],
     infer_time_limit: float | None = None,
     max_ensemble_size: int | None = None,
+    refit_times: Sequence[float] | None = None,
+    refit_time_limit: float | None = None,
     **selection: Any,
 ) -> np.ndarray:
     """Ensemble-selection weights whose members predict within ``infer_time_limit`` seconds per row in
@@ -180,8 +182,16 @@ def choose_under_latency(
     ``predict_times[k]`` is model k's cost per row (:func:`measure_predict_time`); further keyword
     arguments go to :func:`~autolearn.ensemble.selection.ensemble_selection` (``size``, ``seed``, ...).
     When no model alone meets the limit, the fastest one is returned (with a warning).
+
+    ``refit_times`` / ``refit_time_limit``: estimated seconds to refit each model on all rows, and what
+    the refit may spend in total. An ensemble chosen for members that then miss the refit deadline is
+    not the ensemble that was validated; choosing only among what can be refitted keeps it so.
     """
     if len(predict_times) != len(predictions):
         raise ValueError(f"{len(predict_times)} predict times for {len(predictions)} predictions")
-    return ensemble_selection(predictions, y, metric, costs=predict_times, max_cost=infer_time_limit,
-                              max_members=max_ensemble_size, **selection)
+    refit = np.zeros(len(predictions)) if refit_times is None else np.asarray(refit_times, dtype=float)
+    if refit.shape != (len(predictions),):
+        raise ValueError(f"{len(refit)} refit times for {len(predictions)} predictions")
+    return ensemble_selection(predictions, y, metric, costs=np.column_stack([predict_times, refit]),
+                              max_cost=[infer_time_limit, refit_time_limit], max_members=max_ensemble_size,
+                              **selection)

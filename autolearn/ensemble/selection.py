@@ -41,8 +41,8 @@ def ensemble_selection(
     n_bags: int = 20,
     bag_fraction: float = 0.5,
     patience: int | None = None,
-    costs: Sequence[float] | None = None,
-    max_cost: float | None = None,
+    costs: Sequence[float] | np.ndarray | None = None,
+    max_cost: float | Sequence[float | None] | None = None,
     max_members: int | None = None,
     seed: int = 0,
 ) -> np.ndarray:
@@ -72,7 +72,9 @@ def ensemble_selection(
         et al. pick on the hill-climbing set; a tie keeps the smaller ensemble.
     costs, max_cost, max_members :
         Optional constraint: a model may join only while the summed cost of the *distinct* members stays
-        within ``max_cost`` and their number within ``max_members``; re-adding a member is free. When
+        within ``max_cost`` and their number within ``max_members``; re-adding a member is free. Several
+        costs at once (prediction latency and refit time, say): ``costs`` of shape (k, m) and one limit
+        per column in ``max_cost`` (``None`` for no limit on that column). When
         no model fits alone, the cheapest one is used (with a warning) so there is always an ensemble.
         With bagging the union of the bags is pruned afterwards, smallest weights first.
     seed : int
@@ -93,9 +95,13 @@ def ensemble_selection(
         raise ValueError(f"size must be at least 1, got {size}")
     k = len(preds)
     cost = np.zeros(k) if costs is None else np.asarray(costs, dtype=float)
-    if cost.shape != (k,):
-        raise ValueError(f"costs must have one entry per prediction ({k}), got shape {cost.shape}")
-    budget = _Budget(cost, math.inf if max_cost is None else float(max_cost),
+    if cost.ndim == 1:
+        cost = cost[:, None]
+    if cost.ndim != 2 or cost.shape[0] != k:
+        raise ValueError(f"costs must have one entry (or row) per prediction ({k}), got shape {cost.shape}")
+    limits = np.broadcast_to(np.asarray(max_cost if isinstance(max_cost, Sequence | np.ndarray) else [max_cost],
+                                        dtype=object), (cost.shape[1],))
+    budget = _Budget(cost, np.array([math.inf if m is None else float(m) for m in limits]),
                      k if max_members is None else int(max_members))
     if budget.max_members < 1:
         raise ValueError(f"max_members must be at least 1, got {max_members}")
@@ -121,23 +127,32 @@ def ensemble_selection(
 class _Budget:
     """The latency / size constraint on the set of distinct members."""
 
-    def __init__(self, cost: np.ndarray, max_cost: float, max_members: int) -> None:
-        self.cost, self.max_cost, self.max_members = cost, max_cost, max_members
+    def __init__(self, cost: np.ndarray, max_cost: np.ndarray, max_members: int) -> None:
+        self.cost, self.max_cost, self.max_members = cost, max_cost, max_members  # (k, m), (m,)
 
-    def allows(self, members: set[int], spent: float, candidate: int) -> bool:
+    def fits(self, spent: np.ndarray, candidate: int) -> bool:
+        return bool(np.all(spent + self.cost[candidate] <= self.max_cost * (1 + 1e-12)))
+
+    def allows(self, members: set[int], spent: np.ndarray, candidate: int) -> bool:
         if candidate in members:
             return True
-        return len(members) < self.max_members and spent + self.cost[candidate] <= self.max_cost * (1 + 1e-12)
+        return len(members) < self.max_members and self.fits(spent, candidate)
+
+    def cheapest(self, pool: np.ndarray) -> int:
+        """The candidate furthest within (or least over) its worst-bound limit."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(np.isinf(self.max_cost), 0.0, self.cost[pool] / self.max_cost)
+        return int(pool[np.argmin(np.nan_to_num(share, nan=np.inf).max(axis=1))])
 
     def prune(self, weights: np.ndarray) -> np.ndarray:
         """Drop the lightest members until the union fits, then renormalize (bagged selection)."""
         weights = weights.copy()
         order = np.argsort(-weights, kind="stable")
-        spent, kept = 0.0, 0
+        spent, kept = np.zeros(self.cost.shape[1]), 0
         for i in order:
             if weights[i] <= 0:
                 continue
-            fits = kept < self.max_members and spent + self.cost[i] <= self.max_cost * (1 + 1e-12)
+            fits = kept < self.max_members and self.fits(spent, i)
             if fits or kept == 0:  # the heaviest member stays even if it alone is over the limit
                 spent, kept = spent + self.cost[i], kept + 1
             else:
@@ -163,7 +178,7 @@ def _greedy(
     # float64 log_loss check rejects: renormalizing the rows is exact and costs one more pass.
     probabilities = running.ndim == 2 and running.shape[1] > 1
     members: set[int] = set()
-    spent = 0.0
+    spent = np.zeros(budget.cost.shape[1])
     picks: list[int] = []
     path_losses: list[float] = []
 
@@ -209,7 +224,7 @@ def _greedy(
                 break
 
     if not picks:  # nothing fits the budget: the cheapest model alone, never an empty ensemble
-        cheapest = int(pool[np.argmin(budget.cost[pool])])
+        cheapest = budget.cheapest(pool)
         warnings.warn("no candidate fits the ensemble's cost limit on its own; using the cheapest one",
                       RuntimeWarning, stacklevel=3)
         picks, path_losses = [cheapest], [0.0]

@@ -120,3 +120,19 @@ def test_float32_probabilities_from_the_store_are_accepted_by_log_loss():
     preds = [rng.dirichlet(np.ones(7), size=2000).astype(np.float32) for _ in range(4)]
     weights = ensemble_selection(preds, y, get_metric("log_loss", "multiclass"), size=10)
     assert np.isclose(weights.sum(), 1.0)
+
+
+def test_every_cost_column_is_a_limit_on_the_distinct_members():
+    """Column 0 (latency) allows the complementary pair, column 1 (refit time) only one of the two."""
+    preds, y = _complementary_regression()
+    metric = get_metric("rmse", "regression")
+    costs = np.array([[1.0, 0.6], [1.0, 0.6], [1.0, 0.1]])
+    both = ensemble_selection(preds, y, metric, size=20, costs=costs, max_cost=[2.0, None])
+    np.testing.assert_allclose(both, [0.5, 0.5, 0.0])
+    one = ensemble_selection(preds, y, metric, size=20, costs=costs, max_cost=[2.0, 1.0])
+    assert np.count_nonzero(one[:2]) == 1 and np.isclose(one.sum(), 1.0)
+    only_c = ensemble_selection(preds, y, metric, size=20, costs=costs, max_cost=[2.0, 0.2])
+    np.testing.assert_allclose(only_c, [0.0, 0.0, 1.0])  # only C fits the refit limit
+    with pytest.warns(RuntimeWarning, match="cost limit"):
+        fallback = ensemble_selection(preds, y, metric, size=20, costs=costs, max_cost=[0.5, 0.2])
+    np.testing.assert_allclose(fallback, [0.0, 0.0, 1.0])  # nothing fits: the least over its limits

@@ -144,3 +144,17 @@ def test_latency_limit_excludes_a_slow_member():
         fallback = choose_under_latency(preds, y, metric, times, infer_time_limit=1e-6)
     assert np.count_nonzero(fallback) == 1 and fallback[0] == 0.0  # nothing fits: the fastest one alone
     assert any("cost limit" in str(w.message) for w in caught)
+
+
+def test_refit_time_limit_excludes_a_member_that_cannot_be_refitted_in_time():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=400)
+
+    def model(strength):
+        p1 = 1 / (1 + np.exp(-(np.where(y == 1, strength, -strength) + rng.normal(size=400))))
+        return np.column_stack([1 - p1, p1])
+
+    preds, times, metric = [model(3.0), model(1.0), model(0.8)], [1e-5] * 3, get_metric("log_loss", "binary")
+    assert choose_under_latency(preds, y, metric, times, refit_times=[0.5, 0.1, 0.1])[0] > 0
+    limited = choose_under_latency(preds, y, metric, times, refit_times=[np.inf, 0.1, 0.1], refit_time_limit=2)
+    assert limited[0] == 0.0 and np.isclose(limited.sum(), 1.0)
