@@ -89,3 +89,15 @@ def test_qda_survives_rank_deficient_classes():
 def test_default_model_is_fast_and_strong():
     for task in TASKS:
         assert build_space(task).get_default_configuration()["model"] == "lightgbm"
+
+
+def test_hist_gradient_boosting_trains_all_its_iterations_on_any_number_of_rows():
+    """The validated model is the refitted one: no early stopping switched on by row count (scikit-learn's
+    "auto" does above 10,000 rows), which on a target of order 1e-4 stopped after a few iterations."""
+    component = get("hist_gradient_boosting")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12_000, 5))
+    y = 1e-4 * (X[:, 0] + 0.5 * X[:, 1] ** 2) + 1e-5 * rng.normal(size=len(X))
+    params = component.resolve({}, "regression", budget=1 / 9)
+    model = component.build(params, BuildContext("regression", seed=0, n_rows=len(X))).fit(X, y)
+    assert model.n_iter_ == params["max_iter"] == component.fidelity.value(1 / 9)
