@@ -268,14 +268,18 @@ def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: in
         return 0.0
     margin = max(0.05 * settings.time_budget, 1.0)
     good = sorted((c for c in done if c.result.ok and c.spec.budget >= 1.0), key=lambda c: c.result.loss)
-    holdout = plan.holdout_fraction if plan.kind == "holdout" else None
     top = good[: max(5, settings.n_jobs)]
-    refit = sum(refit_time_estimate(dict(c.result.info), plan.n_folds, holdout) for c in top)
-    refit = REFIT_SAFETY * refit / max(settings.n_jobs, 1)
+    refit = sum(_refit_seconds(c, plan) for c in top) / max(settings.n_jobs, 1)
     return min(margin + refit, 0.4 * settings.time_budget)
 
 
 REFIT_SAFETY = 1.3  # a refit on all rows takes up to this much longer than the fit times predict
+
+
+def _refit_seconds(done: Completed, plan: Resampling) -> float:
+    """Seconds to allow for refitting a trial's configuration on all rows."""
+    holdout = plan.holdout_fraction if plan.kind == "holdout" else None
+    return REFIT_SAFETY * refit_time_estimate(dict(done.result.info), plan.n_folds, holdout)
 
 
 def _refit_costs(plan: Resampling, deadline: float) -> Callable[[Completed], float] | None:
@@ -285,11 +289,12 @@ def _refit_costs(plan: Resampling, deadline: float) -> Callable[[Completed], flo
     if math.isinf(deadline):
         return None
     left = deadline - time.monotonic()
-    holdout = plan.holdout_fraction if plan.kind == "holdout" else None
 
     def cost(done: Completed) -> float:
-        seconds = REFIT_SAFETY * refit_time_estimate(dict(done.result.info), plan.n_folds, holdout)
-        return seconds / left if 0 < seconds <= left else (0.0 if seconds == 0 else math.inf)
+        seconds = _refit_seconds(done, plan)
+        if seconds == 0:
+            return 0.0
+        return seconds / left if seconds <= left else math.inf
 
     return cost
 

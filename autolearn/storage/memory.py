@@ -117,8 +117,12 @@ def clean_result(result: TrialResult) -> TrialResult:
     )
 
 
+def copy_spec(spec: TrialSpec) -> TrialSpec:
+    return dataclasses.replace(spec, config=copy_plain(spec.config))
+
+
 def copy_record(record: TrialRecord) -> TrialRecord:
-    spec = dataclasses.replace(record.spec, config=copy_plain(record.spec.config))
+    spec = copy_spec(record.spec)
     result = record.result
     if result is not None:
         result = dataclasses.replace(result, info=copy_plain(result.info))
@@ -186,7 +190,7 @@ class InMemoryStorage(Storage):
             records = self._require(study)
             spec = dataclasses.replace(spec, trial_id=len(records))
             records.append(TrialRecord(spec))
-        return dataclasses.replace(spec, config=copy_plain(spec.config))
+        return copy_spec(spec)
 
     def set_result(self, study: str, result: TrialResult) -> None:
         clean = clean_result(result)
@@ -212,7 +216,7 @@ class InMemoryStorage(Storage):
     def running(self, study: str) -> list[TrialSpec]:
         with self._lock:
             specs = [r.spec for r in self._require(study) if r.result is None]
-        return [copy_record(TrialRecord(s)).spec for s in specs]
+        return [copy_spec(s) for s in specs]
 
     def trial(self, study: str, trial_id: int) -> TrialRecord:
         with self._lock:

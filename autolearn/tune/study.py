@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from autolearn.execution import Completed, InlineRunner, LocalRunner
-from autolearn.records import Limits, Outcome, Status, TrialRecord, TrialResult, TrialSpec
+from autolearn.records import Limits, Outcome, Status, TrialResult, TrialSpec
 from autolearn.storage import Storage, get_storage
 from autolearn.tune import space as spaces
 from autolearn.tune.budget import Budget
@@ -137,7 +137,7 @@ class Study:
              status: Status | str | None = None, info: Mapping[str, Any] | None = None, error: str = "") -> Trial:
         """Report a trial's values (user orientation), or a failure with ``status="failed"``."""
         number = trial.number if isinstance(trial, Trial) else int(trial)
-        record = self._record(number)
+        record = self.storage.trial(self.name, number)
         if record.result is not None:
             raise ValueError(f"trial {number} was already told ({record.result.status.value})")
         status = Status(status) if status is not None else (Status.SUCCESS if values is not None else Status.FAILED)
@@ -155,9 +155,6 @@ class Study:
         self.storage.set_result(self.name, result)
         self.optimizer.tell(record.spec, result)
         return Trial(record.spec, result, self.directions)
-
-    def _record(self, number: int) -> TrialRecord:
-        return self.storage.trial(self.name, number)
 
     # -- the loop ------------------------------------------------------------------------------
     def optimize(
