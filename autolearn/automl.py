@@ -23,6 +23,7 @@ from autolearn.ensemble import PredictionStore
 from autolearn.evaluation.evaluate import REFIT, Evaluator, TaskData, refit_time_estimate, save_task_data
 from autolearn.evaluation.metrics import Metric, get_metric
 from autolearn.evaluation.resampling import Resampling, make_splits, resolve_resampling, validation_rows
+from autolearn.evaluation.time_cap import refit_budget
 from autolearn.execution import Completed, LocalRunner, Runner
 from autolearn.progress import Progress
 from autolearn.records import Limits, Status, Suggestion, TrialRecord, TrialResult
@@ -359,7 +360,7 @@ def _refit(weights: dict[int, float], records: dict[int, Completed], runner: Run
         if left <= 0.2:
             break
         parent = records[tid].spec
-        suggestion = Suggestion(parent.config, 1.0, REFIT, "refit", tid)
+        suggestion = Suggestion(parent.config, refit_budget(records[tid].result.info), REFIT, "refit", tid)
         spec = storage.add_trial(STUDY, suggestion, trial_seed(settings.seed, tid), Limits(left, memory))
         specs[spec.trial_id] = tid
         runner.submit(evaluator, spec)

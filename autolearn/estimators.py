@@ -227,11 +227,14 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         Seconds for the whole ``fit``, refit included; ``fit`` returns within
         budget + max(5 %, 5 s).
     per_trial_time_limit : float, optional
-        Seconds one trial may run before it is killed (default: a tenth of the budget).
+        Seconds one trial may run before it is killed (default: a tenth of the budget). Boosting,
+        forests and networks stop adding rounds, trees or epochs before it instead (how many they
+        got is in the trial's info), so a large table still yields models, not timeouts.
     memory_limit : float, optional
         MB one trial's worker may use before it is killed (default: 3/4 of RAM / n_jobs).
     max_trials : int, optional
-        Stop after this many trials; with ``seed`` and ``n_jobs=1``, two runs give the same leaderboard.
+        Stop after this many trials; with ``seed`` and ``n_jobs=1``, two runs give the same leaderboard
+        (unless the per-trial limit cut a model short: where it cuts depends on the machine's speed).
     n_jobs : int, default=-1
         Trials run at once, each in its own worker process; -1 uses every core.
     metric : str or callable, optional

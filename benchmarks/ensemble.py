@@ -105,6 +105,7 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
     from autolearn.ensemble import PredictionStore
     from autolearn.evaluation.evaluate import REFIT, load_task_data
     from autolearn.evaluation.resampling import validation_rows
+    from autolearn.evaluation.time_cap import refit_budget
     from autolearn.execution import Completed
     from autolearn.pipeline import build_pipeline
     from autolearn.storage import get_storage
@@ -163,7 +164,7 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
         if tid in fitted:
             continue
         pipeline = build_pipeline(dict(records[tid].spec.config), task=data.task, schema=data.schema,
-                                  seed=trial_seed(seed, tid), budget=1.0, n_rows=len(data.y),
+                                  seed=trial_seed(seed, tid), budget=refit_budget(records[tid].result.info), n_rows=len(data.y),
                                   n_classes=data.n_classes or None)
         t0 = time.perf_counter()
         try:

@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from autolearn.components.registry import Fidelity
 from autolearn.data.schema import Schema
 from autolearn.evaluation.continuation import DIRECTORY as CONTINUATION_DIRECTORY
 from autolearn.evaluation.continuation import ContinuationStore, TrialContinuation
 from autolearn.evaluation.metrics import Metric
 from autolearn.evaluation.resampling import Split, subsample, validation_rows
+from autolearn.evaluation.time_cap import FIT_SHARE, fit_within
 from autolearn.records import Outcome, TrialSpec
 
 MAX_WARNINGS = 5  # distinct warning messages kept per trial
@@ -94,6 +96,9 @@ class Evaluator:
     With iterations, a trial below full budget keeps its fitted fold models beside the data file and a
     promoted trial continues its parent's instead of starting over (see
     :mod:`autolearn.evaluation.continuation`); ``info["warm_started"]`` says whether it could.
+
+    A full-budget trial with a time limit trains an iterative model to as many units as fit in that
+    limit (:mod:`autolearn.evaluation.time_cap`); ``info["units"]`` says how many it got.
     """
 
     def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = (),
@@ -136,10 +141,13 @@ class Evaluator:
                               budget=budget, n_rows=n_rows, n_classes=data.n_classes or None)
 
     def _validate(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        started = time.perf_counter()
         config = dict(spec.config)
         by_rows = spec.budget < 1.0 and _uses_rows_fidelity(config, self.fidelity)
         model_budget = 1.0 if by_rows else spec.budget
         carry = None if by_rows else self._continuation(data, spec)
+        cap = _time_cap(spec)
+        units = None  # set by the first fold of a time-capped trial; the other folds fit as many
         parts, fold_losses = [], []
         fit_time = predict_time = 0.0
         n_train = 0
@@ -148,8 +156,14 @@ class Evaluator:
                 train = subsample(train, data.y, spec.budget, data.task, spec.seed + fold)
             n_train = len(train)
             t0 = time.perf_counter()
-            if carry is None:
-                model = self._build(data, spec, len(train), model_budget).fit(take(data.X, train), data.y[train])
+            if cap is not None and units is None:
+                assert spec.limits.wall_time is not None
+                seconds = (FIT_SHARE * spec.limits.wall_time - (t0 - started)) / (len(data.splits) - fold)
+                model, units = fit_within(partial(self._build, data, spec, len(train)), cap,
+                                          take(data.X, train), data.y[train], seconds)
+            elif carry is None:
+                budget = units / cap.full if cap is not None and units is not None else model_budget
+                model = self._build(data, spec, len(train), budget).fit(take(data.X, train), data.y[train])
             else:
                 model = carry.fit(fold, take(data.X, train), data.y[train],
                                   partial(self._build, data, spec, len(train), model_budget))
@@ -175,6 +189,8 @@ class Evaluator:
             "n_train": n_train,
             "fidelity": "rows" if by_rows else ("iterations" if spec.budget < 1.0 else "full"),
         }
+        if cap is not None:
+            info.update(units=units, units_full=cap.full, time_capped=bool(units is not None and units < cap.full))
         if carry is not None:
             info.update(carry.finish(fit_time))
         elif spec.parent is not None:
@@ -195,11 +211,23 @@ class Evaluator:
         return TrialContinuation.start(store, spec, fidelity, [train for train, _ in data.splits])
 
     def _refit(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        """All rows at ``spec.budget``: 1, or the units a time-capped trial's models had (``refit_budget``)."""
         rows = np.arange(len(data.y))
-        model = self._build(data, spec, len(rows), 1.0)
+        model = self._build(data, spec, len(rows), spec.budget)
         t0 = time.perf_counter()
         model.fit(data.X, data.y)
         return Outcome(values=(), info={"fit_time": time.perf_counter() - t0}, artifacts=model)
+
+
+def _time_cap(spec: TrialSpec) -> Fidelity | None:
+    """The model's fidelity when this trial trains it within its time limit (``fit_within``), else None:
+    only full-budget trials of their own (a scheduler's lower rungs and promotions have their units set)."""
+    if spec.budget < 1.0 or spec.parent is not None or not spec.limits.wall_time:
+        return None
+    from autolearn.components import get
+
+    fidelity = get(spec.config["model"]).fidelity
+    return fidelity if fidelity is not None and fidelity.warm_start is not None else None
 
 
 def refit_time_estimate(info: dict, n_folds: int, holdout_fraction: float | None) -> float:
