@@ -20,7 +20,16 @@ import pandas as pd
 
 from autolearn.data.schema import Schema
 from autolearn.ensemble import PredictionStore
-from autolearn.evaluation.evaluate import REFIT, Evaluator, TaskData, refit_time_estimate, save_task_data
+from autolearn.evaluation.continuation import ContinuationStore
+from autolearn.evaluation.evaluate import (
+    REFIT,
+    Evaluator,
+    TaskData,
+    fold_model_store,
+    refit_time_estimate,
+    save_task_data,
+    train_folds,
+)
 from autolearn.evaluation.metrics import Metric, get_metric
 from autolearn.evaluation.resampling import Resampling, make_splits, resolve_resampling, validation_rows
 from autolearn.evaluation.time_cap import refit_budget
@@ -55,6 +64,7 @@ class Settings:
     ensemble: str | None = "selection"
     max_ensemble_size: int | None = None
     infer_time_limit: float | None = None
+    refit: Any = "auto"  # True: members refitted on all rows; False: fold models averaged; "auto": False with CV
     run_dir: str | None = None
     storage: str | None = None
     resume: bool = False
@@ -200,7 +210,10 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         from autolearn.components import custom_components
 
         preload = ("torch",) if "nn" in space["model"].choices else ()
-        evaluator = Evaluator(data_path, components=custom_components(), preload=preload)
+        averaging = averages_folds(settings.refit, plan)
+        evaluator = Evaluator(data_path, components=custom_components(), preload=preload, keep_fold_models=averaging)
+        fold_models = fold_model_store(run_dir)
+        with_fold_models: set[int] = set()  # told trials whose fold models are on disk
         store = PredictionStore(prediction_memory_mb(), run_dir / "predictions")
         records: dict[int, Completed] = {}
 
@@ -208,6 +221,9 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             records[done.spec.trial_id] = done
             if done.result.ok and done.spec.budget >= 1.0 and done.artifacts is not None:
                 store.add(done.spec.trial_id, str(done.spec.config.get("model", "")), done.result.loss, done.artifacts)
+                if averaging and done.result.info.get("fold_models"):
+                    with_fold_models.add(done.spec.trial_id)
+                    _discard_non_candidates(fold_models, store, with_fold_models)
                 if oof_dir is not None and persist:
                     oof_dir.mkdir(exist_ok=True)
                     np.save(oof_dir / f"{done.spec.trial_id}.npy", done.artifacts)
@@ -243,8 +259,10 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
                                                     _refit_costs(plan, refit_deadline))
             timings["ensemble"] = time.monotonic() - start - timings["search"]
             progress.set_phase("refitting")
-            fitted = _refit(_member_weights(candidates, combiner), records, runner, evaluator, storage,
-                            refit_deadline, memory, settings)
+            weights = _member_weights(candidates, combiner)
+            fitted = _fold_averages(weights, records, fold_models, train_folds(splits)) if averaging else {}
+            fitted |= _refit({t: w for t, w in weights.items() if t not in fitted}, records, runner, evaluator,
+                             storage, refit_deadline, memory, settings)
             model, members = (None, []) if not fitted else _final_model(
                 candidates, combiner, fitted, store, y_valid, metric, settings, n_classes)
         timings["refit"] = time.monotonic() - start - timings["search"] - timings["ensemble"]
@@ -278,7 +296,9 @@ REFIT_SAFETY = 1.3  # a refit on all rows takes up to this much longer than the 
 
 
 def _refit_seconds(done: Completed, plan: Resampling) -> float:
-    """Seconds to allow for refitting a trial's configuration on all rows."""
+    """Seconds to allow for refitting a trial's configuration on all rows (none: its fold models are kept)."""
+    if done.result.info.get("fold_models"):
+        return 0.0
     holdout = plan.holdout_fraction if plan.kind == "holdout" else None
     return REFIT_SAFETY * refit_time_estimate(dict(done.result.info), plan.n_folds, holdout)
 
@@ -308,7 +328,7 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
                      ) -> tuple[list[int], Any]:
     """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone.
     Selection chooses only members that ``refit_cost`` says can be refitted in time (see _refit_costs)."""
-    candidates = [int(t) for t in store.candidates(n_best_per_family=10, n_best=50)]
+    candidates = _candidates(store)
     if not candidates:
         best = _best_below_full_budget(records)
         return ([best], np.ones(1)) if best is not None else ([], np.empty(0))
@@ -325,12 +345,54 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
         return candidates, stacker
     from autolearn.ensemble import choose_under_latency
 
-    times = [float(records[t].result.info.get("predict_time_per_row", 0.0)) for t in candidates]
+    times = [_predict_seconds(records[t]) for t in candidates]
     refit = None if refit_cost is None else [refit_cost(records[t]) for t in candidates]
     weights = choose_under_latency(predictions, y_valid, metric, times, infer_time_limit=settings.infer_time_limit,
                                    max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed,
                                    refit_times=refit, refit_time_limit=None if refit is None else settings.n_jobs)
     return candidates, weights
+
+
+def _candidates(store: PredictionStore) -> list[int]:
+    """The trials an ensemble is chosen from: the best few of each model family, the best overall."""
+    return [int(t) for t in store.candidates(n_best_per_family=10, n_best=50)]
+
+
+def _predict_seconds(done: Completed) -> float:
+    """Seconds per row the trial's final model takes to predict: k fold models when they are averaged."""
+    info = done.result.info
+    folds = len(info.get("fold_losses", ())) if info.get("fold_models") else 1
+    return float(info.get("predict_time_per_row", 0.0)) * max(folds, 1)
+
+
+def averages_folds(refit: Any, plan: Resampling) -> bool:
+    """Whether the final members are the validated fold models averaged (``refit=False``; by default
+    with cross-validation, where they saw (k-1)/k of the rows and their average has less variance than
+    one refit) rather than refitted on all rows (by default with a holdout, which would waste its rows)."""
+    return refit is False or (refit == "auto" and plan.kind == "cv")
+
+
+def _discard_non_candidates(fold_models: ContinuationStore, store: PredictionStore, kept: set[int]) -> None:
+    """Delete the fold models of ``kept`` trials that are not (or no longer) candidates: a trial only
+    leaves the candidates when better ones of its family or overall arrive, so it never comes back.
+    Only trials whose results are in: a file a worker just wrote may belong to a trial not yet told."""
+    candidates = set(_candidates(store))
+    for tid in kept - candidates:
+        fold_models.discard(tid)
+    kept &= candidates
+
+
+def _fold_averages(weights: dict[int, float], records: dict[int, Completed], fold_models: ContinuationStore,
+                   folds: str) -> dict[int, Any]:
+    """The members whose fold models were kept, as their averages (the others are refitted)."""
+    from autolearn.ensemble.fold_average import FoldAverage
+
+    out = {}
+    for tid in weights:
+        kept = fold_models.load(tid, dict(records[tid].spec.config), folds, value=2**31)
+        if kept is not None and records[tid].result.info.get("fold_models"):
+            out[tid] = FoldAverage(kept.pipelines)
+    return out
 
 
 def _best_below_full_budget(records: dict[int, Completed]) -> int | None:

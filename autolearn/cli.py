@@ -22,7 +22,8 @@ def _estimator(task: str | None, args: argparse.Namespace) -> Any:
     cls = AutoRegressor if task == "regression" else AutoClassifier
     return cls(time_budget=args.time, max_trials=args.max_trials, n_jobs=args.n_jobs, seed=args.seed,
                metric=args.metric, include=args.include, exclude=args.exclude, strategy=args.strategy,
-               ensemble=None if args.ensemble == "none" else args.ensemble, run_dir=args.run_dir,
+               ensemble=None if args.ensemble == "none" else args.ensemble, refit=REFIT_CHOICES[args.refit],
+               run_dir=args.run_dir,
                resume=args.resume is not None, backend=args.backend, dask_address=args.dask_address,
                verbose=0 if args.quiet else 1)
 
@@ -54,7 +55,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 _RESUMED = ("data", "target", "task", "time", "metric", "out", "max_trials", "n_jobs", "seed", "include", "exclude",
-            "strategy", "ensemble", "backend", "dask_address")
+            "strategy", "ensemble", "refit", "backend", "dask_address")
 
 
 def _save_fit_arguments(args: argparse.Namespace) -> None:
@@ -78,7 +79,8 @@ def _restore_fit_arguments(args: argparse.Namespace) -> None:
 
 # fit's defaults, applied after --resume has filled in what the earlier command said
 FIT_DEFAULTS = {"time": 60.0, "out": "model.pkl", "n_jobs": -1, "seed": 0, "strategy": "auto",
-                "ensemble": "selection", "backend": "local"}
+                "ensemble": "selection", "refit": "auto", "backend": "local"}
+REFIT_CHOICES = {"auto": "auto", "all-rows": True, "folds": False}
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -162,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("--exclude", nargs="+")
     fit.add_argument("--strategy", help="optimizer or scheduler name (default auto)")
     fit.add_argument("--ensemble", help="selection (default), stacking, stacking-lasso, stacking-elasticnet, none")
+    fit.add_argument("--refit", choices=list(REFIT_CHOICES),
+                     help="members refitted on all rows, or the validated fold models averaged (auto: folds "
+                          "with cross-validation)")
     fit.add_argument("--run-dir", help="keep the run history here (resumable)")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted search in RUN_DIR")
     fit.add_argument("--backend", choices=["local", "dask"])

@@ -13,13 +13,16 @@ autolearn's own functions (``autolearn.automl._choose_ensemble`` and ``_final_mo
 exactly the candidates, penalty rule and seeds the search would have used with that ``ensemble=`` value:
 
 * ``single``: the best full-budget trial (lowest validation loss), i.e. what ``ensemble=None`` gives;
-* ``selection``: the fitted model itself (refitted by the search, within its budget);
+* ``selection``: the fitted model itself (members refitted by the search within its budget, or with
+  cross-validation its fold models averaged: ``refit="auto"``);
+* ``selection-refit``: the same weights with every member refitted on all rows (``refit=True``; the same
+  model as ``selection`` where the search used a holdout);
 * ``stacking`` / ``stacking-lasso`` / ``stacking-elasticnet``: ``fit_stacker`` with ridge (CV),
   lasso (BIC) and elastic net (CV) on the same candidates.
 
-Members the post-hoc variants need are refitted once each on all training rows, in this process, with
-``build_pipeline`` and the seed the search's refit would use, *without* a time limit: members the selection
-ensemble already holds are reused. So the post-hoc variants never lose a member to the refit deadline,
+Members are what the search's own final model would hold: the kept fold models averaged (cross-validated
+searches) or refitted on all training rows, in this process, with ``build_pipeline`` and the seed the
+search's refit would use, *without* a time limit: members the selection ensemble already holds are reused. So the post-hoc variants never lose a member to the refit deadline,
 while ``selection`` may have (``info.selection_refit_failures`` counts it): the comparison slightly favours
 stacking. As a check that the post-hoc candidate set is the search's, ensemble selection is replayed from
 the stored predictions and compared with the fitted model's weights (``info.selection_replayed``).
@@ -74,9 +77,9 @@ from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results  #
 from benchmarks.automl.run import git_state  # noqa: E402
 from benchmarks.automl.splits import TARGET, encode_target, load_or_make_splits, write_task_files  # noqa: E402
 
-VARIANTS = ("single", "selection", "stacking", "stacking-lasso", "stacking-elasticnet")
+VARIANTS = ("single", "selection", "selection-refit", "stacking", "stacking-lasso", "stacking-elasticnet")
 COMPARED = VARIANTS[1:]
-STACKING = VARIANTS[2:]
+STACKING = VARIANTS[3:]
 TIE_TOLERANCE = 1e-3
 TARGET_SHARE, TARGET_WORST = 0.75, -0.01
 PREDICT_ROWS = 1000
@@ -101,9 +104,18 @@ def search(X: pd.DataFrame, y: np.ndarray, task: str, budget: float, seed: int, 
 
 def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: int) -> tuple[dict, dict, dict]:
     """``({variant: predicting model or exception}, {variant: info}, dataset info)`` from one search."""
-    from autolearn.automl import STUDY, Settings, _choose_ensemble, _final_model, _member_weights, prediction_memory_mb
+    from autolearn.automl import (
+        STUDY,
+        Settings,
+        _choose_ensemble,
+        _final_model,
+        _fold_averages,
+        _member_weights,
+        prediction_memory_mb,
+    )
     from autolearn.ensemble import PredictionStore
-    from autolearn.evaluation.evaluate import REFIT, load_task_data
+    from autolearn.ensemble.fold_average import FoldAverage
+    from autolearn.evaluation.evaluate import REFIT, fold_model_store, load_task_data, train_folds
     from autolearn.evaluation.resampling import validation_rows
     from autolearn.evaluation.time_cap import refit_budget
     from autolearn.execution import Completed
@@ -151,7 +163,9 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
             combiners[variant] = exc
     dataset_info["n_candidates"] = info["selection"].get("n_candidates", 0)
 
-    fitted = {tid: m for _, m, tid in model.search_.members if tid >= 0}
+    # Members as the search's own final model holds them: fold models averaged where it kept them
+    # (refit="auto" with cross-validation), else refitted on all rows (reusing the search's refits).
+    shipped_members = {tid: m for _, m, tid in model.search_.members if tid >= 0}
     replay = combiners.pop("selection")
     if not isinstance(replay, Exception):
         replayed = _member_weights(*replay)
@@ -159,19 +173,24 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
         dataset_info["selection_replayed"] = bool(
             replayed.keys() == shipped.keys()
             and np.allclose([replayed[t] / sum(replayed.values()) for t in shipped], list(shipped.values())))
-    needed = [t for c in combiners.values() if not isinstance(c, Exception) for t in _member_weights(*c)]
-    for tid in dict.fromkeys(needed):
-        if tid in fitted:
+        combiners["selection-refit"] = replay
+    needed = list(dict.fromkeys(t for c in combiners.values() if not isinstance(c, Exception)
+                                for t in _member_weights(*c)))
+    averaged = _fold_averages(dict.fromkeys(needed, 1.0), records, fold_model_store(run_dir), train_folds(data.splits))
+    refitted = {t: m for t, m in shipped_members.items() if not isinstance(m, FoldAverage)}
+    for tid in needed:
+        if tid in refitted:
             continue
         pipeline = build_pipeline(dict(records[tid].spec.config), task=data.task, schema=data.schema,
-                                  seed=trial_seed(seed, tid), budget=refit_budget(records[tid].result.info), n_rows=len(data.y),
-                                  n_classes=data.n_classes or None)
+                                  seed=trial_seed(seed, tid), budget=refit_budget(records[tid].result.info),
+                                  n_rows=len(data.y), n_classes=data.n_classes or None)
         t0 = time.perf_counter()
         try:
-            fitted[tid] = pipeline.fit(data.X, data.y)
+            refitted[tid] = pipeline.fit(data.X, data.y)
         except Exception as exc:  # the variants that need it fail; the others go on
-            fitted[tid] = exc
+            refitted[tid] = exc
         refit_seconds[tid] = time.perf_counter() - t0
+    dataset_info["fold_averaged"] = bool(averaged)
 
     models: dict[str, Any] = {"selection": model.search_.model}
     info["selection"] = {"n_members": len(model.search_.members),
@@ -182,6 +201,7 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
             models[variant] = chosen
             continue
         members = list(_member_weights(*chosen))
+        fitted = refitted if variant == "selection-refit" else {**refitted, **averaged}
         broken = [fitted[t] for t in members if isinstance(fitted[t], Exception)]
         if broken:
             models[variant] = RuntimeError(f"a member failed to refit: {broken[0]!r}")

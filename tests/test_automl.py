@@ -117,3 +117,53 @@ def test_refit_costs_are_shares_of_the_time_left_and_infinite_past_the_deadline(
     assert cost(done(90.0)) == float("inf") and cost(done(0.0)) == 0.0
     cv = _refit_costs(Resampling("cv", n_folds=5), time.monotonic() + 100.0)
     assert cv(done(20.0)) == pytest.approx(REFIT_SAFETY * 5.0 / 100.0, rel=0.01)  # 5 folds of 4/5 the rows
+
+
+def _fold_average_data():
+    return make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
+
+
+def test_with_cross_validation_members_are_the_fold_models_averaged(tmp_path):
+    from autolearn.ensemble.fold_average import FoldAverage
+    from autolearn.evaluation.evaluate import FOLD_MODELS
+
+    X, y = _fold_average_data()
+    model = AutoClassifier(time_budget=60, max_trials=5, seed=0, n_jobs=1, resampling=4, run_dir=str(tmp_path),
+                           include=["logistic_regression", "knn", "decision_tree", "gaussian_nb"]).fit(X, y)
+    members = model.get_models_with_weights()
+    assert all(isinstance(m, FoldAverage) and len(m.models) == 4 for _, m in members)
+    trials = model.trials_
+    assert (trials["kind"] == "validation").all()  # nothing was refitted
+    proba = model.predict_proba(X)
+    assert np.all((proba >= 0) & (proba <= 1)) and np.allclose(proba.sum(1), 1)
+    expected = sum(w * m.predict_proba(X) for w, m in members)
+    assert np.allclose(proba, expected / expected.sum(1, keepdims=True))
+    # only the ensemble candidates keep their fold models on disk
+    kept = {int(p.stem) for p in (tmp_path / FOLD_MODELS).glob("*.pkl")}
+    assert {t for t in trials["trial"]} >= kept >= {int(t) for t in model.leaderboard().query("ensemble_weight > 0")["trial"]}
+
+
+@pytest.mark.parametrize("refit, resampling", [(True, 4), ("auto", 0.25)])
+def test_refit_on_all_rows_with_refit_true_or_a_holdout(refit, resampling):
+    from sklearn.pipeline import Pipeline
+
+    X, y = _fold_average_data()
+    model = AutoClassifier(time_budget=60, max_trials=4, seed=0, n_jobs=1, resampling=resampling, refit=refit,
+                           include=["logistic_regression", "knn", "gaussian_nb"]).fit(X, y)
+    assert all(isinstance(m, Pipeline) for _, m in model.get_models_with_weights())
+    assert (model.trials_["kind"] == "refit").sum() == len(model.get_models_with_weights())
+
+
+def test_refit_false_with_a_holdout_keeps_the_holdout_model():
+    from autolearn.ensemble.fold_average import FoldAverage
+
+    X, y = _fold_average_data()
+    model = AutoClassifier(time_budget=60, max_trials=3, seed=0, n_jobs=1, resampling=0.25, refit=False,
+                           include=["logistic_regression", "gaussian_nb"]).fit(X, y)
+    assert all(isinstance(m, FoldAverage) and len(m.models) == 1 for _, m in model.get_models_with_weights())
+
+
+def test_refit_must_be_a_bool_or_auto():
+    X, y = _fold_average_data()
+    with pytest.raises(ValueError, match="refit must be True, False or 'auto', got 'yes'"):
+        AutoClassifier(time_budget=10, refit="yes").fit(X, y)

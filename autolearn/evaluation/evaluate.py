@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from autolearn.components.registry import Fidelity
 from autolearn.data.schema import Schema
 from autolearn.evaluation.continuation import DIRECTORY as CONTINUATION_DIRECTORY
-from autolearn.evaluation.continuation import ContinuationStore, TrialContinuation
+from autolearn.evaluation.continuation import ContinuationStore, FoldModels, TrialContinuation, folds_fingerprint
 from autolearn.evaluation.metrics import Metric
 from autolearn.evaluation.resampling import Split, subsample, validation_rows
 from autolearn.evaluation.time_cap import FIT_SHARE, fit_within
@@ -30,6 +30,8 @@ from autolearn.records import Outcome, TrialSpec
 
 MAX_WARNINGS = 5  # distinct warning messages kept per trial
 REFIT = "refit"  # the TrialSpec.instance of a final fit on all training rows
+FOLD_MODELS = "fold_models"  # <run dir>/fold_models/<trial>.pkl: a trial's fitted fold models (refit=False)
+FOLD_MODELS_MAX_MB = 4096.0  # one trial's file may take a quarter of it; larger ones are refitted instead
 
 
 @dataclass
@@ -60,6 +62,17 @@ def load_task_data(path: str) -> TaskData:
             _cache.clear()
             _cache[path] = (mtime, cloudpickle.load(fh))
     return _cache[path][1]
+
+
+def fold_model_store(run_dir: str | os.PathLike) -> ContinuationStore:
+    """Where workers leave the fold models of full-budget trials for ``refit=False``. The search deletes
+    those of trials that can no longer enter the ensemble, so the store needs no cap on their count."""
+    return ContinuationStore(Path(run_dir) / FOLD_MODELS, max_entries=2**31, max_mb=FOLD_MODELS_MAX_MB)
+
+
+def train_folds(splits: list[Split]) -> str:
+    """Which rows each fold trained on, as a digest: saved fold models fitted on others are not used."""
+    return folds_fingerprint([train for train, _ in splits])
 
 
 def take(X: Any, rows: np.ndarray) -> Any:
@@ -99,16 +112,21 @@ class Evaluator:
 
     A full-budget trial with a time limit trains an iterative model to as many units as fit in that
     limit (:mod:`autolearn.evaluation.time_cap`); ``info["units"]`` says how many it got.
+
+    With ``keep_fold_models``, a full-budget trial leaves its fitted fold models in the run directory
+    (``fold_model_store``), so the final ensemble can average them instead of refitting;
+    ``info["fold_models"]`` says whether they were kept.
     """
 
     def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = (),
-                 preload: tuple[str, ...] = ()) -> None:
+                 preload: tuple[str, ...] = (), keep_fold_models: bool = False) -> None:
         if fidelity not in ("auto", "rows", "iterations"):
             raise ValueError(f"fidelity must be 'auto', 'rows' or 'iterations', got {fidelity!r}")
         self.data_path = data_path
         self.fidelity = fidelity
         self.components = components  # user-registered components the worker must know
         self.preload = preload  # heavy modules some components need (torch for "nn")
+        self.keep_fold_models = keep_fold_models
 
     def prepare(self) -> None:
         """Once per worker, before its first trial's clock starts: modules, components and the data."""
@@ -148,7 +166,7 @@ class Evaluator:
         carry = None if by_rows else self._continuation(data, spec)
         cap = _time_cap(spec)
         units = None  # set by the first fold of a time-capped trial; the other folds fit as many
-        parts, fold_losses = [], []
+        parts, fold_losses, models = [], [], []
         fit_time = predict_time = 0.0
         n_train = 0
         for fold, (train, valid) in enumerate(data.splits):
@@ -175,6 +193,7 @@ class Evaluator:
                 raise ValueError(f"the model predicted non-finite values on fold {fold}")
             fold_losses.append(data.metric.loss(data.y[valid], pred))
             parts.append(pred)
+            models.append(model)
         oof = np.concatenate(parts)
         loss = data.metric.loss(data.y[validation_rows(data.splits)], oof)
         if not np.isfinite(loss):
@@ -195,6 +214,9 @@ class Evaluator:
             info.update(carry.finish(fit_time))
         elif spec.parent is not None:
             info["warm_started"] = False
+        if self.keep_fold_models and spec.budget >= 1.0:
+            kept = FoldModels(config, train_folds(data.splits), units or 0, fit_time, models)
+            info["fold_models"] = fold_model_store(Path(self.data_path).parent).save(spec.trial_id, kept)
         return Outcome(values=(float(loss),), info=info, artifacts=oof.astype(np.float32))
 
     def _continuation(self, data: TaskData, spec: TrialSpec) -> TrialContinuation | None:
