@@ -173,7 +173,9 @@ class _AutoBase(BaseEstimator):
         return leaderboard(self.search_.records, self.search_.metric, weights)
 
     def get_models_with_weights(self) -> list[tuple[float, Any]]:
-        """(weight, fitted pipeline) pairs of the final model, heaviest first."""
+        """(weight, fitted pipeline) pairs of the final model, heaviest first. A member whose fold models are
+        averaged (``refit=False``, the default with cross-validation) is a ``FoldAverage``; its
+        ``models`` are the fitted fold pipelines."""
         check_is_fitted(self, "search_")
         return [(w, m) for w, m, _ in self.search_.members]
 

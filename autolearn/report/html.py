@@ -76,8 +76,8 @@ def _final_model(run: RunData, model: Any) -> str:
         refits = [r.spec.parent for r in run.records if r.spec.instance == REFIT and r.spec.parent is not None]
         if not refits:
             return '<p class="note">No final model is recorded for this run.</p>'
-        parts = ['<p class="note">The ensemble weights are kept in the fitted model, not in the run history; '
-                 "these trials were refitted on all rows for it:</p>"]
+        parts = ['<p class="note">The run history records no ensemble weights (the search did not finish); '
+                 "these trials were refitted on all rows for its final model:</p>"]
         for tid in refits:
             config = dict(by_id[tid].spec.config) if tid in by_id else {}
             parts.append(f"<details><summary>trial {H.esc(tid)}: {H.esc(config.get('model', ''))}</summary>"

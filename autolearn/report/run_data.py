@@ -3,9 +3,9 @@
 A search can be at hand as a fitted estimator, its ``SearchResult``, a ``tune`` ``Study``, a run
 directory (``RUN_DIR/history.sqlite``), a saved model (``.pkl``), a SQLite file, any SQLAlchemy URL or
 a :class:`~autolearn.storage.Storage`. :func:`load_run` turns each into a :class:`RunData` so the
-consumers never branch on where the trials came from. The run history on its own lacks what only the
-fitted model knows (ensemble weights, timings of the ensemble and refit phases); those fields are then
-empty and the plots that need them raise :class:`NoDataError`.
+consumers never branch on where the trials came from. A finished AutoML search writes its ensemble
+weights and phase timings into the run history; a search that was interrupted, or a ``tune`` study, has
+none, and the plots that need them raise :class:`NoDataError`.
 
 Scores: stored values are losses (lower is better). People read the metric as they know it, so
 :meth:`RunData.score` turns a loss back into the metric's own orientation (ROC AUC up, RMSE down) or,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,7 +191,10 @@ def read_storage(storage: Storage, study: str | None, source: str) -> RunData:
     task = info.meta.get("task")
     if task is not None and "metric" in info.meta:
         gib, optimum = _orientation(str(info.meta["metric"]), task)
-        return RunData(records, (str(info.meta["metric"]),), (gib,), (optimum,), task, source=source, study=name)
+        # the search writes its final members and phase timings into the study when it ends
+        members = _members(info.meta.get("members", []), records)
+        return RunData(records, (str(info.meta["metric"]),), (gib,), (optimum,), task, members,
+                       dict(info.meta.get("timings", {})), source, name)
     return _study_run(records, tuple(info.directions), source, name)
 
 
@@ -214,13 +217,18 @@ def _orientation(metric: str, task: str) -> tuple[bool, float]:
     return m.greater_is_better, m.optimum
 
 
-def _from_search(search: Any, source: str) -> RunData:
-    by_id = {r.spec.trial_id: r for r in search.records}
+def _members(weights: Iterable[Sequence[Any]], records: Sequence[TrialRecord]) -> list[Member]:
+    """(trial id, weight) pairs as Members, heaviest first (trial -1 is the fallback model: not a trial)."""
+    by_id = {r.spec.trial_id: r for r in records}
     members = [Member(float(w), int(t), dict(by_id[t].spec.config) if t in by_id else {})
-               for w, _, t in search.members if t >= 0]
+               for t, w in weights if int(t) >= 0]
+    return sorted(members, key=lambda m: -m.weight)
+
+
+def _from_search(search: Any, source: str) -> RunData:
     m = search.metric
     return RunData(list(search.records), (m.name,), (m.greater_is_better,), (m.optimum,), search.task,
-                   sorted(members, key=lambda mb: -mb.weight), dict(search.timings), source)
+                   _members([(t, w) for w, _, t in search.members], search.records), dict(search.timings), source)
 
 
 def run_leaderboard(run: RunData, top: int | None = None) -> pd.DataFrame:

@@ -277,7 +277,8 @@ def plot_ensemble_weights(source: RunSource, *, study: str | None = None) -> Fig
     """The final ensemble: one bar per member (trial number and model), its weight in the average."""
     run = load_run(source, study)
     if not run.members:
-        raise NoDataError("ensemble weights are kept in the fitted model, not in the run history; pass the model")
+        raise NoDataError("the run history records no ensemble weights (the search did not finish); pass the "
+                          "fitted model")
     members = sorted(run.members, key=lambda m: m.weight)
     fig, ax = new_figure(size=(7, 1.0 + 0.4 * len(members)))
     labels = [f"#{m.trial_id} {shorten(str(m.config.get('model', '')), 28)}" for m in members]

@@ -20,8 +20,7 @@ NOT_APPLICABLE = {
     ("pareto_front", "clf_model"), ("pareto_front", "clf_run_dir"), ("pareto_front", "reg_model"),
     ("pareto_front", "asha_study"),  # one objective
     ("rungs", "clf_model"), ("rungs", "clf_run_dir"), ("rungs", "reg_model"), ("rungs", "mo_study"),  # one budget
-    ("ensemble_weights", "clf_run_dir"), ("ensemble_weights", "asha_study"),
-    ("ensemble_weights", "mo_study"),  # weights live in the fitted model only
+    ("ensemble_weights", "asha_study"), ("ensemble_weights", "mo_study"),  # a study has no ensemble
 }
 
 
