@@ -64,7 +64,7 @@ class Settings:
     ensemble: str | None = "selection"
     max_ensemble_size: int | None = None
     infer_time_limit: float | None = None
-    refit: Any = "auto"  # True: members refitted on all rows; False: fold models averaged; "auto": False with CV
+    refit: bool = True  # members refitted on all rows; False: the validated (fold) models, averaged
     run_dir: str | None = None
     storage: str | None = None
     resume: bool = False
@@ -210,7 +210,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         from autolearn.components import custom_components
 
         preload = ("torch",) if "nn" in space["model"].choices else ()
-        averaging = averages_folds(settings.refit, plan)
+        averaging = not settings.refit
         evaluator = Evaluator(data_path, components=custom_components(), preload=preload, keep_fold_models=averaging)
         fold_models = fold_model_store(run_dir)
         with_fold_models: set[int] = set()  # told trials whose fold models are on disk
@@ -363,13 +363,6 @@ def _predict_seconds(done: Completed) -> float:
     info = done.result.info
     folds = len(info.get("fold_losses", ())) if info.get("fold_models") else 1
     return float(info.get("predict_time_per_row", 0.0)) * max(folds, 1)
-
-
-def averages_folds(refit: Any, plan: Resampling) -> bool:
-    """Whether the final members are the validated fold models averaged (``refit=False``; by default
-    with cross-validation, where they saw (k-1)/k of the rows and their average has less variance than
-    one refit) rather than refitted on all rows (by default with a holdout, which would waste its rows)."""
-    return refit is False or (refit == "auto" and plan.kind == "cv")
 
 
 def _discard_non_candidates(fold_models: ContinuationStore, store: PredictionStore, kept: set[int]) -> None:

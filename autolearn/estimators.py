@@ -48,7 +48,7 @@ class _AutoBase(BaseEstimator):
         ensemble: str | None = "selection",
         max_ensemble_size: int | None = None,
         infer_time_limit: float | None = None,
-        refit: bool | str = "auto",
+        refit: bool = True,
         backend: str = "local",
         dask_client: Any = None,
         dask_address: str | None = None,
@@ -96,8 +96,8 @@ class _AutoBase(BaseEstimator):
             raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {self.n_jobs!r}")
         if self.ensemble not in ENSEMBLES:
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {self.ensemble!r}")
-        if not (self.refit is True or self.refit is False or self.refit == "auto"):
-            raise ValueError(f"refit must be True, False or 'auto', got {self.refit!r}")
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False, got {self.refit!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.backend == "local" and (self.dask_client is not None or self.dask_address):
@@ -112,7 +112,7 @@ class _AutoBase(BaseEstimator):
             per_trial_time_limit=self.per_trial_time_limit, memory_limit=self.memory_limit, n_jobs=n_jobs,
             seed=int(self.seed), resampling=self.resampling, include=_names(self.include, "include"),
             exclude=_names(self.exclude, "exclude"), strategy=self.strategy, ensemble=self.ensemble,
-            max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit, refit=self.refit,
+            max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit, refit=bool(self.refit),
             run_dir=self.run_dir, storage=self.storage, resume=bool(self.resume), warm_start=bool(self.warm_start), backend=self.backend,
             dask_client=self.dask_client, dask_address=self.dask_address, verbose=self.verbose,
         )
@@ -173,9 +173,8 @@ class _AutoBase(BaseEstimator):
         return leaderboard(self.search_.records, self.search_.metric, weights)
 
     def get_models_with_weights(self) -> list[tuple[float, Any]]:
-        """(weight, fitted pipeline) pairs of the final model, heaviest first. A member whose fold models are
-        averaged (``refit=False``, the default with cross-validation) is a ``FoldAverage``; its
-        ``models`` are the fitted fold pipelines."""
+        """(weight, fitted pipeline) pairs of the final model, heaviest first. With ``refit=False`` a member
+        is a ``FoldAverage`` whose ``models`` are the fitted fold pipelines."""
         check_is_fitted(self, "search_")
         return [(w, m) for w, m, _ in self.search_.members]
 
@@ -255,11 +254,11 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
     ensemble : {"selection", "stacking", "stacking-lasso", "stacking-elasticnet", None}
     max_ensemble_size, infer_time_limit : optional
         At most this many distinct members / seconds of prediction per row, measured on validation.
-    refit : {"auto", True, False}
+    refit : bool, default=True
         True: the ensemble's members are refitted on all rows within the budget. False: they are the
         validated models themselves, with cross-validation the k fold models averaged (no refit time,
-        less variance, k times the prediction cost; the holdout model with a holdout). "auto": False
-        with cross-validation, True with a holdout.
+        k times the prediction cost; the holdout model with a holdout). On the ensemble benchmark the
+        refit was better on most cross-validated datasets (see ``benchmarks/RESULTS.md``).
     backend : {"local", "dask"}
         Worker processes on this machine, or a Dask cluster (``dask_client`` or ``dask_address``; a
         local cluster when neither is given).

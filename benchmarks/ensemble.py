@@ -13,10 +13,10 @@ autolearn's own functions (``autolearn.automl._choose_ensemble`` and ``_final_mo
 exactly the candidates, penalty rule and seeds the search would have used with that ``ensemble=`` value:
 
 * ``single``: the best full-budget trial (lowest validation loss), i.e. what ``ensemble=None`` gives;
-* ``selection``: the fitted model itself (members refitted by the search within its budget, or with
-  cross-validation its fold models averaged: ``refit="auto"``);
-* ``selection-refit``: the same weights with every member refitted on all rows (``refit=True``; the same
-  model as ``selection`` where the search used a holdout);
+* ``selection``: the fitted model itself (members refitted by the search within its budget; with
+  ``--fold-models`` the search runs with ``refit=False`` and its members are their averaged fold models);
+* ``selection-refit``: the same weights with every member refitted on all rows (the same model as
+  ``selection`` unless ``--fold-models`` was given and the search cross-validated);
 * ``stacking`` / ``stacking-lasso`` / ``stacking-elasticnet``: ``fit_stacker`` with ridge (CV),
   lasso (BIC) and elastic net (CV) on the same candidates.
 
@@ -91,12 +91,14 @@ def _now() -> str:
 
 
 # -- one dataset ---------------------------------------------------------------------------------------
-def search(X: pd.DataFrame, y: np.ndarray, task: str, budget: float, seed: int, n_jobs: int, run_dir: Path) -> Any:
+def search(X: pd.DataFrame, y: np.ndarray, task: str, budget: float, seed: int, n_jobs: int, run_dir: Path,
+           refit: bool = True) -> Any:
     """The one search of a dataset, with the default ensemble, keeping its run directory."""
     from autolearn import AutoClassifier, AutoRegressor
 
     shutil.rmtree(run_dir, ignore_errors=True)  # a search killed half-way left a history that cannot be reused
-    options = dict(time_budget=budget, n_jobs=n_jobs, seed=seed, run_dir=str(run_dir), ensemble="selection")
+    options = dict(time_budget=budget, n_jobs=n_jobs, seed=seed, run_dir=str(run_dir), ensemble="selection",
+                   refit=refit)
     if task == "regression":
         return AutoRegressor(**options).fit(X, y)
     return AutoClassifier(**options).fit(X, y, task=task)
@@ -164,7 +166,7 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
     dataset_info["n_candidates"] = info["selection"].get("n_candidates", 0)
 
     # Members as the search's own final model holds them: fold models averaged where it kept them
-    # (refit="auto" with cross-validation), else refitted on all rows (reusing the search's refits).
+    # (--fold-models), else refitted on all rows (reusing the search's refits).
     shipped_members = {tid: m for _, m, tid in model.search_.members if tid >= 0}
     replay = combiners.pop("selection")
     if not isinstance(replay, Exception):
@@ -244,7 +246,8 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
 
     base = {"version": autolearn.__version__, "dataset": spec.name, "collection": spec.collection,
             "seed": args.seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs, "started_at": _now()}
-    records = {v: dict(base, system=v, options={"ensemble": v}, status="failed", reason="") for v in VARIANTS}
+    records = {v: dict(base, system=v, options={"ensemble": v, "refit": not args.fold_models},
+                      status="failed", reason="") for v in VARIANTS}
     run_dir = args.out / "raw" / "runs" / spec.name / f"seed{args.seed}"
     try:
         data = ds.load(spec)
@@ -264,7 +267,7 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
                      constant_score=constant_score(data.task, y_train, y_test, n_classes))
         log(f"   {spec.name}: {data.task}, {len(split.train)} train / {len(split.test)} test rows, "
             f"{data.X.shape[1]} features; searching {args.budget:g} s")
-        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir)
+        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir, not args.fold_models)
         t0 = time.perf_counter()
         models, info, dataset_info = build_variants(model, run_dir, args.budget, args.seed, args.n_jobs)
         X_test = check_X(test, fit=False, schema=model.search_.schema)
@@ -471,6 +474,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tie-tolerance", type=float, default=TIE_TOLERANCE, help="relative; default 0.001")
     p.add_argument("--retry-failed", action="store_true", help="redo datasets whose search failed")
     p.add_argument("--keep-runs", action="store_true", help="keep the run directories under OUT/raw/runs")
+    p.add_argument("--fold-models", action="store_true",
+                   help="search with refit=False: members are the averaged fold models (selection-refit refits them)")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_SUITE} (2 small datasets), {QUICK_BUDGET:g} s")
     args = p.parse_args(argv)

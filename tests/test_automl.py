@@ -123,13 +123,14 @@ def _fold_average_data():
     return make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
 
 
-def test_with_cross_validation_members_are_the_fold_models_averaged(tmp_path):
+def test_without_refit_members_are_the_fold_models_averaged(tmp_path):
     from autolearn.ensemble.fold_average import FoldAverage
     from autolearn.evaluation.evaluate import FOLD_MODELS
 
     X, y = _fold_average_data()
     model = AutoClassifier(time_budget=60, max_trials=5, seed=0, n_jobs=1, resampling=4, run_dir=str(tmp_path),
-                           include=["logistic_regression", "knn", "decision_tree", "gaussian_nb"]).fit(X, y)
+                           refit=False, include=["logistic_regression", "knn", "decision_tree", "gaussian_nb"]
+                           ).fit(X, y)
     members = model.get_models_with_weights()
     assert all(isinstance(m, FoldAverage) and len(m.models) == 4 for _, m in members)
     trials = model.trials_
@@ -143,12 +144,12 @@ def test_with_cross_validation_members_are_the_fold_models_averaged(tmp_path):
     assert {t for t in trials["trial"]} >= kept >= {int(t) for t in model.leaderboard().query("ensemble_weight > 0")["trial"]}
 
 
-@pytest.mark.parametrize("refit, resampling", [(True, 4), ("auto", 0.25)])
-def test_refit_on_all_rows_with_refit_true_or_a_holdout(refit, resampling):
+@pytest.mark.parametrize("resampling", [4, 0.25])
+def test_members_are_refitted_on_all_rows_by_default(resampling):
     from sklearn.pipeline import Pipeline
 
     X, y = _fold_average_data()
-    model = AutoClassifier(time_budget=60, max_trials=4, seed=0, n_jobs=1, resampling=resampling, refit=refit,
+    model = AutoClassifier(time_budget=60, max_trials=4, seed=0, n_jobs=1, resampling=resampling,
                            include=["logistic_regression", "knn", "gaussian_nb"]).fit(X, y)
     assert all(isinstance(m, Pipeline) for _, m in model.get_models_with_weights())
     assert (model.trials_["kind"] == "refit").sum() == len(model.get_models_with_weights())
@@ -163,7 +164,7 @@ def test_refit_false_with_a_holdout_keeps_the_holdout_model():
     assert all(isinstance(m, FoldAverage) and len(m.models) == 1 for _, m in model.get_models_with_weights())
 
 
-def test_refit_must_be_a_bool_or_auto():
+def test_refit_must_be_a_bool():
     X, y = _fold_average_data()
-    with pytest.raises(ValueError, match="refit must be True, False or 'auto', got 'yes'"):
-        AutoClassifier(time_budget=10, refit="yes").fit(X, y)
+    with pytest.raises(ValueError, match="refit must be True or False, got 'auto'"):
+        AutoClassifier(time_budget=10, refit="auto").fit(X, y)

@@ -4,7 +4,9 @@ With k-fold cross-validation every training row was predicted by the one fold mo
 it, and ensemble selection chose its weights on exactly those predictions. Averaging the k fold models
 keeps what was validated (each saw (k-1)/k of the rows) and lowers the variance a single refit on all
 rows would have, at k times the prediction cost and no refit time: AutoGluon's bagging without
-``refit_full``. ``refit=False`` on the estimators uses it (the default with cross-validation).
+``refit_full``. ``refit=False`` on the estimators uses it. It is not the default: on the ensemble
+benchmark the refit on all rows scored better on most cross-validated datasets, most clearly in
+multiclass log loss, where 20 % more rows per model matters more than the averaging.
 """
 
 from __future__ import annotations
