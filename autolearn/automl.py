@@ -382,8 +382,10 @@ def _fold_averages(weights: dict[int, float], records: dict[int, Completed], fol
 
     out = {}
     for tid in weights:
+        if not records[tid].result.info.get("fold_models"):
+            continue  # its worker kept none (too large): nothing to read
         kept = fold_models.load(tid, dict(records[tid].spec.config), folds, value=2**31)
-        if kept is not None and records[tid].result.info.get("fold_models"):
+        if kept is not None:
             out[tid] = FoldAverage(kept.pipelines)
     return out
 
