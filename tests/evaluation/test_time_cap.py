@@ -94,6 +94,34 @@ def test_units_are_what_the_time_allows(clock, seconds, units):
     assert clock.now <= max(seconds, 0.25)
 
 
+class Overhead(Units):
+    """Its fit from scratch pays ``OVERHEAD`` fake seconds once (preprocessing, binning); training on does not."""
+
+    OVERHEAD = 0.5
+
+    def fit(self, X, y):
+        FakeClock.now += self.OVERHEAD
+        return super().fit(X, y)
+
+
+def test_training_goes_on_when_a_step_shows_the_probe_overestimated_the_cost(clock):
+    fidelity = Fidelity("iterations", "units", full=100, warm_start=TrainOn())
+    # the probe: 0.5 + 0.25 s for 25 units, 0.03 s a unit, so 0.9 * 1.25 s buys 37 more (0.37 s);
+    # that step says 0.01 s a unit, and 0.9 * 0.88 s left buys the remaining 38
+    pipeline, got = fit_within(lambda b: Pipeline([("model", Overhead(fidelity.value(b)))]), fidelity, *XY,
+                               seconds=2.0)
+    assert got == pipeline[-1].trained_ == 100
+    assert clock.now <= 2.0
+
+
+def test_no_step_smaller_than_the_last_measured_one(clock):
+    fidelity = Fidelity("iterations", "units", full=1000, warm_start=TrainOn())
+    # probe 250 units (2.5 s); 0.9 * 1.5 s buys 135 more (1.35 s); 0.15 s left buys 13 < 135: stop
+    pipeline, got = fit_within(build(fidelity), fidelity, *XY, seconds=4.0)
+    assert got == pipeline[-1].trained_ == 385
+    assert clock.now <= 4.0
+
+
 def test_a_model_that_cannot_train_on_is_fitted_anew_at_the_affordable_size(clock):
     fidelity = Fidelity("iterations", "units", full=100, warm_start=TrainOn(refuse=True))
     pipeline, got = fit_within(build(fidelity), fidelity, *XY, seconds=1.0)
