@@ -96,7 +96,8 @@ def test_a_peer_over_the_hard_limit_is_killed_with_its_children(tmp_path, task_d
     assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
 
 
-def test_a_peer_result_file_is_read(tmp_path, task_dir):
+@pytest.mark.parametrize("relative", [False, True])
+def test_a_peer_result_file_is_read(tmp_path, task_dir, monkeypatch, relative):
     script = fake_runner(tmp_path, """
         import argparse, json, pathlib
         p = argparse.ArgumentParser(); [p.add_argument(a) for a in
@@ -106,7 +107,11 @@ def test_a_peer_result_file_is_read(tmp_path, task_dir):
         (pathlib.Path(a.out_dir) / "result.json").write_text(json.dumps({"status": "ok", "classes": [1, 0],
             "probabilities": [[0.3, 0.7]] * n, "fit_time": 0.5, "predict_time": 0.01, "version": "9.9"}))
     """)
-    out = ExternalSystem("fake", sys.executable, script).run(ctx(task_dir, tmp_path / "run"))
+    run_dir = tmp_path / "run"
+    if relative:  # as ``--out benchmarks/results/...`` gives them: the runner starts in another folder
+        monkeypatch.chdir(tmp_path)
+        task_dir, run_dir = task_dir.relative_to(tmp_path), Path("run")
+    out = ExternalSystem("fake", sys.executable, script).run(ctx(task_dir, run_dir))
     assert out.status == "ok" and out.version == "9.9" and out.classes == [1, 0]
     assert out.proba.shape == (10, 2) and out.peak_memory_mb > 0
 

@@ -70,7 +70,9 @@ class ExternalSystem(System):
         self.env = env or {}
 
     def command(self, ctx: RunContext) -> list[str]:
-        return [self.python, self.script, "--task-dir", str(ctx.task_dir), "--out-dir", str(ctx.out_dir),
+        # absolute: the runner starts in its own output folder, where a relative path means something else
+        return [self.python, self.script, "--task-dir", str(Path(ctx.task_dir).resolve()),
+                "--out-dir", str(Path(ctx.out_dir).resolve()),
                 "--budget", repr(float(ctx.budget)), "--cores", str(ctx.cores), "--seed", str(ctx.seed),
                 "--options", json.dumps(self.options)]
 
