@@ -51,13 +51,30 @@ def normalize_objectives(Y: np.ndarray, kind: str = "range") -> np.ndarray:
 
 
 class _ScalarizedTargets:
-    """Mixin: replace the first-objective target of a model-based optimizer by a ParEGO scalarization."""
+    """Mixin: replace the first-objective target of a model-based optimizer by a ParEGO scalarization.
+
+    ``rho`` weighs the linear term of the augmented Chebyshev function, ``normalization`` is
+    ``"range"`` (Knowles) or ``"rank"``; the other parameters go to the model-based optimizer.
+    """
 
     rng: np.random.Generator
-    rho: float
-    normalization: str
-    _cacheable: bool
-    last_weights: np.ndarray | None
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        *,
+        n_objectives: int = 2,
+        seed: int | None = None,
+        initial_design: Iterable[Mapping[str, object]] = (),
+        rho: float = 0.05,
+        normalization: str = "range",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial_design, **kwargs)
+        normalize_objectives(np.zeros((1, 1)), normalization)  # validates the name early
+        self.rho = rho
+        self.normalization = normalization
+        self.last_weights: np.ndarray | None = None
 
     def _targets(self, losses: np.ndarray) -> np.ndarray:
         m = losses.shape[1]
@@ -79,23 +96,6 @@ class ParEGO(_ScalarizedTargets, GaussianProcessBO):
     name = "parego"
     multi_objective = True
 
-    def __init__(
-        self,
-        space: ConfigurationSpace,
-        *,
-        n_objectives: int = 2,
-        seed: int | None = None,
-        initial_design: Iterable[Mapping[str, object]] = (),
-        rho: float = 0.05,
-        normalization: str = "range",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial_design, **kwargs)
-        normalize_objectives(np.zeros((1, 1)), normalization)  # validates the name early
-        self.rho = rho
-        self.normalization = normalization
-        self.last_weights = None
-
 
 class ParEGORF(_ScalarizedTargets, RandomForestBO):
     """ParEGO with the random-forest surrogate (cheaper fits; for large categorical spaces)."""
@@ -103,20 +103,6 @@ class ParEGORF(_ScalarizedTargets, RandomForestBO):
     name = "parego"
     multi_objective = True
 
-    def __init__(
-        self,
-        space: ConfigurationSpace,
-        *,
-        n_objectives: int = 2,
-        seed: int | None = None,
-        initial_design: Iterable[Mapping[str, object]] = (),
-        rho: float = 0.05,
-        normalization: str = "range",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial_design, **kwargs)
-        normalize_objectives(np.zeros((1, 1)), normalization)
-        self.rho = rho
-        self.normalization = normalization
+    def __init__(self, space: ConfigurationSpace, **kwargs: Any) -> None:
+        super().__init__(space, **kwargs)
         self._cacheable = False  # the targets change with every ask's weights
-        self.last_weights = None
