@@ -48,7 +48,7 @@ from ConfigSpace import ConfigurationSpace
 from autolearn.records import Status, Suggestion, TrialResult, TrialSpec
 from autolearn.tune import space as spaces
 from autolearn.tune.optimizers._base import Optimizer
-from autolearn.tune.optimizers.random_search import RandomSearch
+from autolearn.tune.optimizers.random_search import sampler_with_design
 
 ROLES = ("incumbent", "challenger", "rejected", "retired")  # retired: a former incumbent
 
@@ -127,12 +127,7 @@ class Intensifier(Optimizer):
         if not 1 <= max_incumbent_runs <= len(names):
             raise ValueError(f"max_incumbent_runs must be in [1, {len(names)}], got {max_incumbent_runs!r}")
         super().__init__(space, n_objectives=n_objectives, seed=seed)
-        initial = list(initial_design)
-        if sampler is None:
-            sampler = RandomSearch(space, n_objectives=n_objectives, seed=seed, initial_design=initial)
-        elif initial:
-            sampler.enqueue(initial, origin="initial")
-        self.sampler = sampler
+        self.sampler = sampler_with_design(space, sampler, initial_design, n_objectives, seed)
         self.instances = tuple(names)
         self.max_incumbent_runs = max_incumbent_runs
         self.retries = retries

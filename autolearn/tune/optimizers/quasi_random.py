@@ -18,9 +18,9 @@ from ConfigSpace import ConfigurationSpace
 from scipy.stats import qmc
 
 from autolearn.records import Suggestion, TrialSpec
-from autolearn.tune import space as spaces
 from autolearn.tune.optimizers._base import Optimizer
 from autolearn.tune.optimizers._encoding import SpaceEncoder, keys
+from autolearn.tune.optimizers.random_search import default_first_design
 
 DESIGNS = ("sobol", "halton", "lhs", "random")
 
@@ -124,11 +124,7 @@ class QuasiRandomSearch(Optimizer):
     ) -> None:
         if kind not in ("sobol", "halton"):
             raise ValueError(f"kind must be 'sobol' or 'halton' (an extensible sequence), got {kind!r}")
-        initial = list(initial_design)
-        if default_first:
-            default = spaces.default_config(space)
-            if spaces.config_key(default) not in {spaces.config_key(c) for c in initial}:
-                initial.insert(0, default)
+        initial = default_first_design(space, initial_design) if default_first else list(initial_design)
         super().__init__(space, n_objectives=n_objectives, seed=seed, initial_design=initial)
         self.kind = kind
         self.default_first = default_first

@@ -29,7 +29,7 @@ from ConfigSpace import ConfigurationSpace
 from autolearn.records import Status, Suggestion, TrialResult, TrialSpec
 from autolearn.tune import space as spaces
 from autolearn.tune.optimizers._base import Optimizer
-from autolearn.tune.optimizers.random_search import RandomSearch
+from autolearn.tune.optimizers.random_search import sampler_with_design
 
 TimeLeft = Callable[[], float]
 
@@ -127,12 +127,7 @@ class Scheduler(Optimizer):
         initial_design: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         super().__init__(space, n_objectives=n_objectives, seed=seed)
-        initial = list(initial_design)
-        if sampler is None:
-            sampler = RandomSearch(space, n_objectives=n_objectives, seed=seed, initial_design=initial)
-        elif initial:
-            sampler.enqueue(initial, origin="initial")
-        self.sampler = sampler
+        self.sampler = sampler_with_design(space, sampler, initial_design, n_objectives, seed)
         self.min_budget = min_budget
         self.max_budget = max_budget
         self.eta = eta
