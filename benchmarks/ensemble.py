@@ -73,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import HIGHER_IS_BETTER, MAIN_METRIC, align_proba, constant_score  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results  # noqa: E402
+from benchmarks.automl.results import FINAL, ResultsLog, json_safe, latest, read_results  # noqa: E402
 from benchmarks.automl.run import git_state  # noqa: E402
 from benchmarks.automl.splits import TARGET, encode_target, load_or_make_splits, write_task_files  # noqa: E402
 
@@ -368,17 +368,6 @@ def target_verdict(summary: pd.DataFrame) -> dict[str, Any]:
             "worst_dataset": row["worst_dataset"], "datasets": int(row["datasets"]), "met": met}
 
 
-def _finite(value: Any) -> Any:
-    """JSON without NaN: non-finite floats as null, numpy scalars as Python ones."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def _pct(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value * 100:+.2f} %"
 
@@ -455,7 +444,7 @@ def write_report(out: Path, budget: float, seed: int, tol: float = TIE_TOLERANCE
     df[[c for c in columns if c in df]].to_csv(out / "ensemble.csv", index=False)
     runs = out / "runs.jsonl"
     meta = json.loads(runs.read_text().splitlines()[-1]) if runs.exists() else {}
-    (out / "ensemble.json").write_text(json.dumps(_finite(
+    (out / "ensemble.json").write_text(json.dumps(json_safe(
         {"budget": budget, "seed": seed, "tie_tolerance": tol, "target": verdict, "last_run": meta,
          "summary": summary.to_dict("records")}), indent=1) + "\n")
     return text

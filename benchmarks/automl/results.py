@@ -28,16 +28,16 @@ def result_key(record: dict[str, Any]) -> Key:
             float(record["budget"]))
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON has no NaN: store non-finite floats as null so any JSON reader can read the file."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return _clean(value.item())
+        return json_safe(value.item())
     return value
 
 
@@ -76,7 +76,7 @@ class ResultsLog:
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one line and fsync it, starting a new line if a killed write left one unfinished."""
-        line = json.dumps(_clean(record), sort_keys=False) + "\n"
+        line = json.dumps(json_safe(record), sort_keys=False) + "\n"
         with open(self.path, "a+b") as fh:
             fh.seek(0, os.SEEK_END)
             if fh.tell() > 0:
