@@ -70,10 +70,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from autolearn.report.serialize import json_safe  # noqa: E402
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import HIGHER_IS_BETTER, MAIN_METRIC, align_proba, constant_score  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import FINAL, ResultsLog, json_safe, latest, read_results  # noqa: E402
+from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results  # noqa: E402
 from benchmarks.automl.run import git_state  # noqa: E402
 from benchmarks.automl.splits import TARGET, encode_target, load_or_make_splits, write_task_files  # noqa: E402
 

@@ -41,6 +41,7 @@ from autolearn.report.run_data import (
     run_summary,
     worked,
 )
+from autolearn.report.serialize import json_safe
 from autolearn.storage import Storage, StudyNotFoundError
 
 LEADERBOARD_ROWS = 25
@@ -121,20 +122,7 @@ def snapshot(run: RunData, now: float | None = None) -> dict[str, Any]:
         "history": {"points": points, "best": best_line},
         "timeline": {"span": span, "workers": workers, "busy": busy, "bars": bars},
     }
-    return _finite(data)
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or Infinity; numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return json_safe(data)
 
 
 class _Handler(BaseHTTPRequestHandler):

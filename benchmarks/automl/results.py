@@ -9,11 +9,12 @@ append starts on a fresh line), and a rerun skips every key already recorded as 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from autolearn.report.serialize import json_safe
 
 # Statuses that end a (system, dataset, seed, fold): a rerun does not redo them. "not_installed" is not
 # final: once the peer's venv exists, a rerun runs it.
@@ -26,19 +27,6 @@ def result_key(record: dict[str, Any]) -> Key:
     """What identifies one run: the same key in two lines means the later line replaces the earlier."""
     return (str(record["system"]), str(record["dataset"]), int(record["seed"]), int(record["fold"]),
             float(record["budget"]))
-
-
-def json_safe(value: Any) -> Any:
-    """JSON has no NaN: store non-finite floats as null so any JSON reader can read the file."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return json_safe(value.item())
-    return value
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:
