@@ -52,11 +52,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import math
-import os
-import platform
 import shutil
 import sys
 import time
@@ -74,8 +71,8 @@ from autolearn.report.serialize import json_safe  # noqa: E402
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import HIGHER_IS_BETTER, MAIN_METRIC, align_proba, constant_score  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results  # noqa: E402
-from benchmarks.automl.run import git_state  # noqa: E402
+from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results, utc_now  # noqa: E402
+from benchmarks.automl.run import record_run  # noqa: E402
 from benchmarks.automl.splits import TARGET, encode_target, load_or_make_splits, write_task_files  # noqa: E402
 
 VARIANTS = ("single", "selection", "selection-refit", "stacking", "stacking-lasso", "stacking-elasticnet")
@@ -85,10 +82,6 @@ TIE_TOLERANCE = 1e-3
 TARGET_SHARE, TARGET_WORST = 0.75, -0.01
 PREDICT_ROWS = 1000
 QUICK_SUITE, QUICK_BUDGET = "small.txt", 15.0
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # -- one dataset ---------------------------------------------------------------------------------------
@@ -246,7 +239,7 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
     from autolearn.data.validation import check_X
 
     base = {"version": autolearn.__version__, "dataset": spec.name, "collection": spec.collection,
-            "seed": args.seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs, "started_at": _now()}
+            "seed": args.seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs, "started_at": utc_now()}
     records = {v: dict(base, system=v, options={"ensemble": v, "refit": not args.fold_models},
                       status="failed", reason="") for v in VARIANTS}
     run_dir = args.out / "raw" / "runs" / spec.name / f"seed{args.seed}"
@@ -296,7 +289,7 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
             with contextlib.suppress(OSError):
                 run_dir.parent.rmdir()  # only when no other seed's run is kept there
     for r in records.values():
-        r["finished_at"] = _now()
+        r["finished_at"] = utc_now()
     return [records[v] for v in VARIANTS]
 
 
@@ -489,10 +482,7 @@ def main(argv: list[str] | None = None) -> int:
                     if r.get("status") in final and float(r["budget"]) == args.budget and int(r["seed"]) == args.seed}
         done = {s.name for s in specs if all((s.name, v) in finished for v in VARIANTS)}
         todo = [s for s in specs if s.name not in done]
-        with open(args.out / "runs.jsonl", "a") as fh:
-            fh.write(json.dumps({"argv": sys.argv[1:] if argv is None else argv, "started_at": _now(),
-                                 "python": platform.python_version(), "machine": platform.platform(),
-                                 "cpu_count": os.cpu_count(), "git": git_state()}) + "\n")
+        record_run(args.out, sys.argv[1:] if argv is None else argv)
         print(f"{len(specs)} datasets, {len(specs) - len(todo)} done, {len(todo)} to run at {args.budget:g} s "
               f"-> {args.out}")
         start = time.perf_counter()

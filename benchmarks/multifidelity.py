@@ -36,7 +36,6 @@ seeds per strategy) and ``reached.png`` (share of dataset × seed targets reache
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import sys
 import time
@@ -54,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import MAIN_METRIC, align_proba, evaluate  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import ResultsLog, read_results, result_key  # noqa: E402
+from benchmarks.automl.results import ResultsLog, read_results, result_key, utc_now  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 STRATEGIES = ("random", "gp", "sh", "hyperband", "bohb", "asha", "auto")
@@ -176,7 +175,7 @@ def run_one(spec: ds.DatasetSpec, strategy: str, seed: int, args: argparse.Names
 
     record: dict[str, Any] = {"version": autolearn.__version__, "system": strategy, "dataset": spec.name,
                               "seed": seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs,
-                              "started_at": _now(), "status": "failed", "reason": ""}
+                              "started_at": utc_now(), "status": "failed", "reason": ""}
     try:
         data = ds.load(spec)
         y, _ = encode_target(data.y, data.task)
@@ -204,12 +203,8 @@ def run_one(spec: ds.DatasetSpec, strategy: str, seed: int, args: argparse.Names
                       n_warm_started=sum(bool(r.result.info.get("warm_started")) for r in validation))
     except Exception:  # one run failing must not stop the benchmark
         record["reason"] = traceback.format_exc()
-    record["finished_at"] = _now()
+    record["finished_at"] = utc_now()
     return record
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # -- report --------------------------------------------------------------------------------------------

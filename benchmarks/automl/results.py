@@ -8,6 +8,7 @@ append starts on a fresh line), and a rerun skips every key already recorded as 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -27,6 +28,11 @@ def result_key(record: dict[str, Any]) -> Key:
     """What identifies one run: the same key in two lines means the later line replaces the earlier."""
     return (str(record["system"]), str(record["dataset"]), int(record["seed"]), int(record["fold"]),
             float(record["budget"]))
+
+
+def utc_now() -> str:
+    """A record's timestamp: UTC, to the second, ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:

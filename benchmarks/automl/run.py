@@ -13,7 +13,6 @@ task files, runner logs, predictions) to ``OUT/raw/`` (git-ignored), and ``repor
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -30,7 +29,7 @@ import psutil
 
 from benchmarks.automl import datasets as ds
 from benchmarks.automl.metrics import align_proba, constant_score, evaluate
-from benchmarks.automl.results import ResultsLog, result_key
+from benchmarks.automl.results import ResultsLog, result_key, utc_now
 from benchmarks.automl.splits import encode_target, load_or_make_splits, write_task_files
 from benchmarks.automl.systems import SYSTEMS, RunContext, System, SystemOutput, build_system
 
@@ -80,8 +79,12 @@ def git_state() -> dict[str, Any]:
         return {}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+def record_run(out: Path, argv: Sequence[str]) -> None:
+    """Append who ran what, where, to ``out/runs.jsonl``: the provenance a report quotes."""
+    with open(out / "runs.jsonl", "a") as fh:
+        fh.write(json.dumps({"argv": list(argv), "started_at": utc_now(), "python": platform.python_version(),
+                             "machine": platform.platform(), "cpu_count": os.cpu_count(),
+                             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "git": git_state()}) + "\n")
 
 
 def _prune(run_dir: Path) -> None:
@@ -114,7 +117,7 @@ def run_benchmark(systems: Sequence[System], specs: Sequence[ds.DatasetSpec], ou
         except Exception as exc:  # a broken dataset must not stop the other datasets
             log(f"!! {spec.name}: cannot load: {type(exc).__name__}: {exc}")
             with open(out / "dataset_errors.jsonl", "a") as fh:
-                fh.write(json.dumps({"dataset": spec.name, "error": f"{type(exc).__name__}: {exc}", "at": _now()}) + "\n")
+                fh.write(json.dumps({"dataset": spec.name, "error": f"{type(exc).__name__}: {exc}", "at": utc_now()}) + "\n")
             continue
         if data.n_dropped_missing_target:
             log(f"   {spec.name}: dropped {data.n_dropped_missing_target} rows with a missing target")
@@ -137,7 +140,7 @@ def run_benchmark(systems: Sequence[System], specs: Sequence[ds.DatasetSpec], ou
                     run_dir = out / "raw" / "runs" / system.name / spec.name / f"seed{seed}_fold{split.fold}"
                     ctx = RunContext(task_dir=task_dir, out_dir=run_dir, task=data.task, n_classes=n_classes,
                                      budget=float(budget), cores=cores, seed=seed)
-                    started = _now()
+                    started = utc_now()
                     output = system.run(ctx)
                     record = _record(system, spec, data, ctx, split, output, y_test, zero, started)
                     results.append(record)
@@ -175,7 +178,7 @@ def _record(system: System, spec: ds.DatasetSpec, data: ds.LoadedDataset, ctx: R
         "peak_memory_mb": output.peak_memory_mb,
         "n_train": len(split.train), "n_test": n_test, "n_features": data.X.shape[1], "n_classes": ctx.n_classes,
         "n_dropped_missing_target": data.n_dropped_missing_target, "split_fingerprint": split.fingerprint,
-        "started_at": started, "finished_at": _now(), "info": output.info,
+        "started_at": started, "finished_at": utc_now(), "info": output.info,
     }
     if status != "ok":
         record["metric"] = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}[ctx.task]
@@ -235,11 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     specs = ds.resolve(args.datasets, root, target=args.target, task=args.task)
     out = args.out or Path(f"benchmarks/results/automl-{budget:g}s")
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "runs.jsonl", "a") as fh:  # who ran what, where: provenance for the report
-        fh.write(json.dumps({"argv": sys.argv[1:] if argv is None else list(argv), "started_at": _now(),
-                             "python": platform.python_version(), "machine": platform.platform(),
-                             "cpu_count": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                             "git": git_state()}) + "\n")
+    record_run(out, sys.argv[1:] if argv is None else list(argv))
     start = time.perf_counter()
     n = run_benchmark(systems, specs, out, budget, args.seeds, args.folds, args.cores,
                       retry=tuple(args.retry), keep_models=args.keep_models)
