@@ -16,9 +16,7 @@ Online, each dataset is split 75/25 (stratified, seed) and these searches run on
 the 25 % with the task's default metric:
 
 * ``cold@B`` / ``warm@B`` for each budget B: the estimator with ``warm_start=False`` / ``True``; the
-  warm runs see the masked database through ``autolearn.meta.using_database``. Until the estimators
-  have ``warm_start``, the warm start is emulated by putting ``warm_start_configs`` at the head of
-  the estimator's optimizer queue (``autolearn.automl.make_strategy`` wrapped for the run).
+  warm runs see the masked database through ``autolearn.meta.using_database``.
 * ``portfolio8``: exactly the first 8 portfolio configurations (``max_trials=8``), vs ``random@30``:
   30 s of cold random search.
 
@@ -43,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database, warm_start_configs
-from autolearn.meta._configs import key
+from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database
+from autolearn.meta._configs import key, project
 
 OFFLINE_N = (1, 2, 4, 8, 16)
 
@@ -90,24 +88,18 @@ def expected_best_of_random(losses: np.ndarray, n: int) -> float:
 
 # -- online: real searches ---------------------------------------------------------------------------
 @contextlib.contextmanager
-def enqueued(configs_for_space: Any, only: bool = False) -> Iterator[None]:
-    """Within the block, every AutoML search evaluates ``configs_for_space(space)`` *first*, before the
-    strategy's own initial design (for ``strategy="auto"`` a static portfolio that would otherwise
-    fill a 30 s budget); with ``only``, instead of it, so that a ``max_trials`` run evaluates exactly
-    them. Benchmark-only: it reorders the optimizer's private queue, there is no public way to."""
+def evaluating_only(configs_for_space: Any) -> Iterator[None]:
+    """Within the block, every AutoML search evaluates ``configs_for_space(space)`` instead of its
+    strategy's initial design, so that a ``max_trials`` run evaluates exactly them. Benchmark-only: it
+    replaces the optimizer's private queue, there is no public way to."""
     import autolearn.automl as automl
-    from autolearn.tune.space import config_key
 
     original = automl.make_strategy
 
-    def make_strategy(strategy: str, space: Any, seed: int) -> Any:
-        optimizer = original(strategy, space, seed)
-        initial = list(optimizer._queue)
+    def make_strategy(strategy: str, space: Any, seed: int, recommended: Any = None) -> Any:
+        optimizer = original(strategy, space, seed, recommended)
         optimizer._queue.clear()
         optimizer.enqueue(configs_for_space(space), origin="meta")
-        if not only:
-            seen = {config_key(s.config) for s in optimizer._queue}
-            optimizer._queue.extend(s for s in initial if config_key(s.config) not in seen)
         return optimizer
 
     automl.make_strategy = make_strategy
@@ -158,44 +150,33 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
         X, _, y, _ = split(X, y, task, args.seed, train_size=args.max_rows)
     X_tr, X_te, y_tr, y_te = split(X, y, task, args.seed, test_size=0.25)
     cls = AutoRegressor if task == "regression" else AutoClassifier
-    native = "warm_start" in cls().get_params()
     masked = db.without(name)
     base = {"n_jobs": args.n_jobs, "seed": args.seed}
 
-    def warm(space: Any) -> list[dict]:
-        return warm_start_configs(X_tr, y_tr, task, space, n=args.n_warm, database=masked)
-
     def portfolio(space: Any) -> list[dict]:
         ranked = recommend(y=y_tr, n=len(masked[task].configs), method="portfolio", task=task, database=masked)
-        from autolearn.meta._configs import project
-
         return [c for c in (project(space, r) for r in ranked) if c is not None][:8]
 
+    # (arm, estimator parameters, context): the warm arms see the masked database; portfolio8 runs
+    # exactly the portfolio's first 8 configurations
     arms: list[tuple[str, dict, Any]] = []
     for budget in args.budgets:
-        cold = {**base, "time_budget": budget, **({"warm_start": False} if native else {})}
-        arms.append((f"cold@{budget:g}", cold, None))
-        if native:
-            arms.append((f"warm@{budget:g}", {**cold, "warm_start": True}, "native"))
-        else:
-            arms.append((f"warm@{budget:g}", cold, warm))
-    arms.append(("portfolio8", {**base, "time_budget": 10 * min(args.budgets), "max_trials": 8}, portfolio))
-    arms.append((f"random@{args.random_budget:g}", {**base, "time_budget": args.random_budget, "strategy": "random",
-                               **({"warm_start": False} if native else {})}, None))
+        cold = {**base, "time_budget": budget, "warm_start": False}
+        arms.append((f"cold@{budget:g}", cold, contextlib.nullcontext))
+        arms.append((f"warm@{budget:g}", {**cold, "warm_start": True}, lambda: using_database(masked)))
+    arms.append(("portfolio8", {**base, "time_budget": 10 * min(args.budgets), "max_trials": 8, "warm_start": False},
+                 lambda: evaluating_only(portfolio)))
+    arms.append((f"random@{args.random_budget:g}",
+                 {**base, "time_budget": args.random_budget, "strategy": "random", "warm_start": False},
+                 contextlib.nullcontext))
     rows = []
-    for arm, params, hook in arms:
-        if hook == "native":
-            context: Any = using_database(masked)
-        elif hook is not None:
-            context = enqueued(hook, only=arm == "portfolio8")
-        else:
-            context = contextlib.nullcontext()
+    for arm, params, context in arms:
         try:
-            with context:
+            with context():
                 result = run_arm(cls, task, X_tr, y_tr, X_te, y_te, params)
         except Exception as exc:  # a failed arm is a result too
             result = {"error": f"{type(exc).__name__}: {exc}"}
-        rows.append({"dataset": name, "task": task, "arm": arm, "emulated": hook not in (None, "native"), **result})
+        rows.append({"dataset": name, "task": task, "arm": arm, **result})
         print(f"  {arm:>12}: {result}", flush=True)
     return rows
 
@@ -233,7 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-datasets", type=int, default=45)
     p.add_argument("--budgets", type=float, nargs="+", default=[30.0, 120.0])
     p.add_argument("--random-budget", type=float, default=30.0, help="seconds of the random-search arm")
-    p.add_argument("--n-warm", type=int, default=8, help="warm-start configurations")
     p.add_argument("--max-rows", type=int, default=20_000, help="subsample larger datasets before splitting")
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
