@@ -325,9 +325,10 @@ STACKING_METHODS = {"stacking": "ridge", "stacking-lasso": "lasso", "stacking-el
 
 def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_valid: np.ndarray, metric: Metric,
                      settings: Settings, refit_cost: Callable[[Completed], float] | None = None,
-                     ) -> tuple[list[int], Any]:
+                     selection: dict[str, Any] | None = None) -> tuple[list[int], Any]:
     """Candidate trial ids and how to combine them: selection weights, a Stacker, or the best alone.
-    Selection chooses only members that ``refit_cost`` says can be refitted in time (see _refit_costs)."""
+    Selection chooses only members that ``refit_cost`` says can be refitted in time (see _refit_costs);
+    ``selection``: further options of ``ensemble_selection`` (the ensemble benchmark compares them)."""
     candidates = _candidates(store)
     if not candidates:
         best = _best_below_full_budget(records)
@@ -349,7 +350,8 @@ def _choose_ensemble(store: PredictionStore, records: dict[int, Completed], y_va
     refit = None if refit_cost is None else [refit_cost(records[t]) for t in candidates]
     weights = choose_under_latency(predictions, y_valid, metric, times, infer_time_limit=settings.infer_time_limit,
                                    max_ensemble_size=settings.max_ensemble_size, size=50, seed=settings.seed,
-                                   refit_times=refit, refit_time_limit=None if refit is None else settings.n_jobs)
+                                   refit_times=refit, refit_time_limit=None if refit is None else settings.n_jobs,
+                                   **(selection or {}))
     return candidates, weights
 
 

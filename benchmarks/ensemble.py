@@ -17,6 +17,8 @@ exactly the candidates, penalty rule and seeds the search would have used with t
   ``--fold-models`` the search runs with ``refit=False`` and its members are their averaged fold models);
 * ``selection-refit``: the same weights with every member refitted on all rows (the same model as
   ``selection`` unless ``--fold-models`` was given and the search cross-validated);
+* ``selection-cv``: ensemble selection with its size chosen by 5-fold cross-validation over the
+  validation rows (``ensemble_selection(size_cv=5)``), members refitted on all rows;
 * ``stacking`` / ``stacking-lasso`` / ``stacking-elasticnet``: ``fit_stacker`` with ridge (CV),
   lasso (BIC) and elastic net (CV) on the same candidates.
 
@@ -75,9 +77,11 @@ from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results, u
 from benchmarks.automl.run import record_run  # noqa: E402
 from benchmarks.automl.splits import TARGET, encode_target, load_or_make_splits, write_task_files  # noqa: E402
 
-VARIANTS = ("single", "selection", "selection-refit", "stacking", "stacking-lasso", "stacking-elasticnet")
+VARIANTS = ("single", "selection", "selection-refit", "selection-cv", "stacking", "stacking-lasso",
+            "stacking-elasticnet")
 COMPARED = VARIANTS[1:]
-STACKING = VARIANTS[3:]
+STACKING = VARIANTS[4:]
+SELECTION_CV_FOLDS = 5
 TIE_TOLERANCE = 1e-3
 TARGET_SHARE, TARGET_WORST = 0.75, -0.01
 PREDICT_ROWS = 1000
@@ -145,11 +149,12 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
 
     combiners: dict[str, Any] = {}
     info: dict[str, dict] = {v: {} for v in VARIANTS}
-    for variant in ("single", "selection", *STACKING):
+    for variant in ("single", "selection", "selection-cv", *STACKING):
         try:
             t0 = time.perf_counter()
-            chosen = _choose_ensemble(store, records, y_valid, data.metric,
-                                      dataclasses.replace(settings, ensemble=None if variant == "single" else variant))
+            ensemble = {"single": None, "selection-cv": "selection"}.get(variant, variant)
+            chosen = _choose_ensemble(store, records, y_valid, data.metric, dataclasses.replace(settings, ensemble=ensemble),
+                                      selection={"size_cv": SELECTION_CV_FOLDS} if variant == "selection-cv" else None)
             info[variant]["build_seconds"] = time.perf_counter() - t0
             if not chosen[0]:
                 raise RuntimeError("no full-budget trial finished: nothing to ensemble")

@@ -15,6 +15,13 @@ addition most improves the task metric of the *averaged* prediction. Why this is
 Bagged selection (Caruana et al. 2004, §2.3) repeats the selection on random subsets of the library and
 averages the weights; it guards against one lucky model dominating when the library is large.
 
+The greedy path is scored on the rows it was chosen on, so its best prefix flatters the ensemble: on
+a few hundred noisy validation rows, a long path fits their noise (a member joins because its errors
+happen to cancel the leader's on *these* rows). ``size_cv=k`` picks the ensemble size honestly: the
+path is chosen again on k-1 of k folds of the validation rows and each prefix scored on the held-out
+fold; the size with the best mean held-out loss cuts the path chosen on all rows. Size 1 is the best
+single model, so an ensemble that does not generalize better than it is not returned.
+
 Every step can be constrained by a per-model cost (prediction latency) and a cap on the number of
 distinct members; :func:`autolearn.ensemble.ensemble.choose_under_latency` builds on this.
 """
@@ -41,6 +48,7 @@ def ensemble_selection(
     n_bags: int = 20,
     bag_fraction: float = 0.5,
     patience: int | None = None,
+    size_cv: int | None = None,
     costs: Sequence[float] | np.ndarray | None = None,
     max_cost: float | Sequence[float | None] | None = None,
     max_members: int | None = None,
@@ -70,6 +78,10 @@ def ensemble_selection(
         Stop after this many steps without improvement (``None`` runs all ``size`` steps). Either way
         the weights returned are those of the best prefix of the greedy path, the ensemble size Caruana
         et al. pick on the hill-climbing set; a tie keeps the smaller ensemble.
+    size_cv : int or None, default=None
+        Choose the ensemble size (the prefix of the greedy path) by ``size_cv``-fold cross-validation
+        over the rows instead of on the rows the path was chosen on (see the module docstring). Not
+        with ``bagging``.
     costs, max_cost, max_members :
         Optional constraint: a model may join only while the summed cost of the *distinct* members stays
         within ``max_cost`` and their number within ``max_members``; re-adding a member is free. Several
@@ -93,6 +105,9 @@ def ensemble_selection(
         raise ValueError(f"y has {len(y)} rows but the predictions have {shape[0]}")
     if size < 1:
         raise ValueError(f"size must be at least 1, got {size}")
+    if size_cv is not None and (size_cv < 2 or bagging):
+        raise ValueError(f"size_cv must be at least 2 and needs bagging=False, got size_cv={size_cv!r}, "
+                         f"bagging={bagging!r}")
     k = len(preds)
     cost = np.zeros(k) if costs is None else np.asarray(costs, dtype=float)
     if cost.ndim == 1:
@@ -112,14 +127,18 @@ def ensemble_selection(
     rng = np.random.default_rng(seed)
     pool = np.flatnonzero(usable)
     if not bagging:
-        counts = _greedy(preds, pool, y, metric, size, init_best, patience, budget, rng)
+        picks, path_losses = _greedy(preds, pool, y, metric, size, init_best, patience, budget, rng)
+        n_best = _cv_size(preds, pool, y, metric, size, init_best, budget, size_cv, seed) if size_cv else \
+            int(np.argmin(path_losses)) + 1  # first minimum: the smallest of equally good ensembles
+        counts = np.bincount(picks[:n_best], minlength=k).astype(np.float64)
         return counts / counts.sum()
 
     n_bag = min(len(pool), max(1, int(round(bag_fraction * len(pool)))))
     weights = np.zeros(k)
     for _ in range(n_bags):
         bag = np.sort(rng.choice(pool, size=n_bag, replace=False))
-        counts = _greedy(preds, bag, y, metric, size, init_best, patience, budget, rng)
+        picks, path_losses = _greedy(preds, bag, y, metric, size, init_best, patience, budget, rng)
+        counts = np.bincount(picks[: int(np.argmin(path_losses)) + 1], minlength=k)
         weights += counts / counts.sum()
     return budget.prune(weights / n_bags)
 
@@ -170,8 +189,8 @@ def _greedy(
     patience: int | None,
     budget: _Budget,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """Integer selection counts (over all predictions) of the best prefix of one greedy run."""
+) -> tuple[list[int], list[float]]:
+    """One greedy run: the models picked in order, and the loss of each prefix of that path."""
     running = np.zeros(preds[0].shape, dtype=np.float64)
     buffer = np.empty_like(running)
     # Averages of float32 probabilities (the prediction store's) are off 1 by ~1e-7, which scikit-learn's
@@ -228,8 +247,40 @@ def _greedy(
         warnings.warn("no candidate fits the ensemble's cost limit on its own; using the cheapest one",
                       RuntimeWarning, stacklevel=3)
         picks, path_losses = [cheapest], [0.0]
-    n_best = int(np.argmin(path_losses)) + 1  # first minimum: the smallest of equally good ensembles
-    return np.bincount(picks[:n_best], minlength=len(preds)).astype(np.float64)
+    return picks, path_losses
+
+
+def _cv_size(preds: list[np.ndarray], pool: np.ndarray, y: np.ndarray, metric: Metric, size: int, init_best: int,
+             budget: _Budget, n_folds: int, seed: int) -> int:
+    """The prefix length of the greedy path with the lowest mean loss on held-out folds of the rows.
+
+    Folds are stratified for class labels when every class has ``n_folds`` rows; a fold on which the
+    metric is undefined (ROC AUC with one class) does not vote. Paths the budget ends early keep their
+    last ensemble for the longer sizes.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n_folds = min(n_folds, len(y))
+    counts = np.unique(y, return_counts=True)[1] if preds[0].ndim == 2 else np.zeros(0)
+    splitter = (StratifiedKFold if len(counts) and counts.min() >= n_folds else KFold)(
+        n_folds, shuffle=True, random_state=seed)
+    held_out = np.zeros(size)
+    folds = 0
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        picks, _ = _greedy([p[train] for p in preds], pool, y[train], metric, size, init_best, None, budget,
+                           np.random.default_rng(seed))
+        running = np.zeros(preds[0][test].shape, dtype=np.float64)
+        losses = np.empty(size)
+        for step, pick in enumerate(picks[:size]):
+            np.add(running, preds[pick][test], out=running)
+            average = running / (running.sum(axis=1, keepdims=True) if running.ndim == 2 and running.shape[1] > 1
+                                 else step + 1)
+            losses[step] = metric.loss(y[test], average)
+        losses[len(picks):] = losses[len(picks) - 1]
+        if np.isfinite(losses).all():
+            held_out += losses
+            folds += 1
+    return int(np.argmin(held_out)) + 1 if folds else 1
 
 
 def _finite(value: float) -> float:

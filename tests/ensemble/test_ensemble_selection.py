@@ -136,3 +136,38 @@ def test_every_cost_column_is_a_limit_on_the_distinct_members():
     with pytest.warns(RuntimeWarning, match="cost limit"):
         fallback = ensemble_selection(preds, y, metric, size=20, costs=costs, max_cost=[0.5, 0.2])
     np.testing.assert_allclose(fallback, [0.0, 0.0, 1.0])  # nothing fits: the least over its limits
+
+
+def _one_good_model_and_lookalikes(n=80, k=40, seed=0):
+    """A good model, and ``k`` models that make its errors plus their own: none is better in expectation,
+    and every average with them is worse, but on ``n`` rows some happen to cancel a part of its errors."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    good = y + rng.normal(scale=0.5, size=n)
+    return [good] + [good + rng.normal(scale=0.5, size=n) for _ in range(k)], y
+
+
+def test_cross_validated_size_keeps_the_good_model_where_the_path_fits_noise():
+    preds, y = _one_good_model_and_lookalikes()
+    rmse = get_metric("rmse", "regression")
+    plain = ensemble_selection(preds, y, rmse, size=50)
+    assert plain[0] < 0.9  # the in-sample path does join lookalikes: the case the option is for
+    honest = ensemble_selection(preds, y, rmse, size=50, size_cv=5)
+    assert honest[0] == 1.0
+
+
+@pytest.mark.parametrize("make", [_complementary_regression, _complementary_binary])
+def test_cross_validated_size_keeps_a_real_ensemble(make):
+    preds, y = make()
+    metric = get_metric("rmse" if preds[0].ndim == 1 else "log_loss", "regression" if preds[0].ndim == 1 else "binary")
+    weights = ensemble_selection(preds, y, metric, size=20, size_cv=5)
+    assert weights[:2].min() >= 0.3 and weights[2] == 0.0
+
+
+def test_cross_validated_size_needs_two_folds_and_no_bagging():
+    preds, y = _complementary_regression(n=40)
+    rmse = get_metric("rmse", "regression")
+    with pytest.raises(ValueError, match="size_cv must be at least 2"):
+        ensemble_selection(preds, y, rmse, size_cv=1)
+    with pytest.raises(ValueError, match="needs bagging=False"):
+        ensemble_selection(preds, y, rmse, size_cv=5, bagging=True)
