@@ -22,7 +22,8 @@ the 25 % with the task's default metric:
 
 Time: per dataset sum(2 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
 ~6.5 min, so 45 datasets take ~5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
-``metalearning.csv`` (one row per dataset x arm) and ``metalearning.json`` (the summary) to ``--out``.
+``metalearning.csv`` (one row per dataset x arm, rewritten after every dataset; a rerun with the same
+seed skips the arms it holds) and ``metalearning.json`` (the summary) to ``--out``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import pandas as pd
 
 from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database
 from autolearn.meta._configs import key, project
+from benchmarks.automl.run import record_run
 
 OFFLINE_N = (1, 2, 4, 8, 16)
 
@@ -135,7 +137,9 @@ def split(X: Any, y: Any, task: str, seed: int, **sizes: Any) -> list:
     return train_test_split(X, y, random_state=seed, stratify=y if stratify else None, **sizes)
 
 
-def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namespace) -> list[dict]:
+def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namespace,
+                   done: frozenset[str] = frozenset()) -> list[dict]:
+    """The arms of one dataset, except those in ``done`` (finished by an earlier, interrupted run)."""
     from autolearn import AutoClassifier, AutoRegressor
     from benchmarks.automl.datasets import DatasetSpec, default_data_root
     from benchmarks.automl.datasets import load as load_dataset
@@ -171,12 +175,14 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
                  contextlib.nullcontext))
     rows = []
     for arm, params, context in arms:
+        if arm in done:
+            continue
         try:
             with context():
                 result = run_arm(cls, task, X_tr, y_tr, X_te, y_te, params)
         except Exception as exc:  # a failed arm is a result too
             result = {"error": f"{type(exc).__name__}: {exc}"}
-        rows.append({"dataset": name, "task": task, "arm": arm, **result})
+        rows.append({"dataset": name, "task": task, "arm": arm, "seed": args.seed, **result})
         print(f"  {arm:>12}: {result}", flush=True)
     return rows
 
@@ -237,16 +243,30 @@ def main(argv: list[str] | None = None) -> int:
 
     names = args.datasets or sample_datasets(db, args.max_datasets, args.seed)
     task_of = {n: t for t, tb in db.tables.items() for n in tb.datasets}
-    rows: list[dict] = []
+    rows = finished_rows(args.out / "metalearning.csv", args.seed)
+    done = {(r["dataset"], r["arm"]) for r in rows}
+    record_run(args.out, sys.argv[1:] if argv is None else argv)
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} ({task_of[name]})", flush=True)
-        rows += online_dataset(name, task_of[name], db, args)
-        pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # partial results survive a kill
+        rows += online_dataset(name, task_of[name], db, args, frozenset(a for d, a in done if d == name))
+        pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
     frame = pd.DataFrame(rows)
     summary = summarize(frame)
     print(summary.round(3).to_string())
     (args.out / "metalearning.json").write_text(summary.reset_index().to_json(orient="records", indent=1))
     return 0
+
+
+def finished_rows(path: Path, seed: int) -> list[dict]:
+    """The rows an earlier run of this seed finished (failed arms are run again)."""
+    if not path.exists():
+        return []
+    frame = pd.read_csv(path)
+    if "seed" not in frame:
+        return []
+    if "error" in frame:
+        frame = frame[frame["error"].isna()]
+    return frame[frame["seed"] == seed].drop(columns=["error"], errors="ignore").to_dict(orient="records")
 
 
 def sample_datasets(db: MetaDatabase, n: int, seed: int) -> list[str]:

@@ -1,0 +1,40 @@
+"""The meta-learning benchmark's bookkeeping: the random baseline, resuming, and the win count."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import metalearning as ml
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_expected_best_of_random_matches_enumeration(n):
+    losses = np.array([0.3, 0.1, 0.7, 0.1, 0.9])
+    subsets = list(itertools.combinations(losses, n))
+    assert ml.expected_best_of_random(losses, n) == pytest.approx(np.mean([min(s) for s in subsets]))
+
+
+def test_finished_rows_keep_this_seed_and_drop_failed_arms(tmp_path):
+    path = tmp_path / "metalearning.csv"
+    assert ml.finished_rows(path, seed=0) == []
+    pd.DataFrame([
+        {"dataset": "a", "arm": "cold@30", "seed": 0, "test_loss": 0.2},
+        {"dataset": "a", "arm": "warm@30", "seed": 0, "error": "MemoryError: x"},
+        {"dataset": "b", "arm": "cold@30", "seed": 1, "test_loss": 0.3},
+    ]).to_csv(path, index=False)
+    rows = ml.finished_rows(path, seed=0)
+    assert [(r["dataset"], r["arm"]) for r in rows] == [("a", "cold@30")]
+    assert "error" not in rows[0]
+
+
+def test_summarize_counts_warm_wins_against_cold_of_the_same_budget():
+    rows = []
+    for dataset, cold, warm in [("a", 0.5, 0.4), ("b", 0.3, 0.3), ("c", 0.2, 0.25), ("d", 0.6, 0.1)]:
+        rows += [{"dataset": dataset, "arm": "cold@30", "test_loss": cold, "trials": 5, "fit_seconds": 30},
+                 {"dataset": dataset, "arm": "warm@30", "test_loss": warm, "trials": 6, "fit_seconds": 30}]
+    summary = ml.summarize(pd.DataFrame(rows))
+    assert summary.loc["warm@30", "vs"] == "cold@30"
+    assert summary.loc["warm@30", "wins/ties/losses"] == "2/1/1"
+    assert summary.loc["warm@30", "mean_rank"] < summary.loc["cold@30", "mean_rank"]
