@@ -137,10 +137,10 @@ def warm_start_configs(
     warm starting is an optimization, so any failure (no database, no table for ``task``, meta-features
     that cannot be computed) warns and degrades — to the portfolio, then to ``[]``.
 
-    The default method is the portfolio: in leave-one-dataset-out simulations
-    (``python -m benchmarks.metalearning --offline``) it matched knn and rank at 8 configurations and
-    beat them at 1-4, and it costs no meta-feature time out of the user's budget (auto-sklearn 2.0
-    made the same choice). ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
+    The default method is the portfolio: in leave-one-dataset-out simulations over the shipped database
+    (``python -m benchmarks.metalearning --offline``, 150 datasets) it is the best or within 0.005
+    normalized loss of the best of knn and rank at 1-8 configurations (knn pulls ahead only at 16), and
+    it costs no meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice). ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
     """
     try:
         db = _resolve(database)
