@@ -21,9 +21,9 @@ because at recommendation time they describe the user's full data.
 Compute budget: at most datasets x configs x time-per-eval / n-jobs, plus meta-features (<= mf-time
 per dataset). Measured on the shipped build (150 datasets, 50 per task, x 200 configurations, <= 2,000
 rows, 20 s limit, 2 workers): 30,000 evaluations, 9.0 h of evaluation time (1.04 s mean, 0.27 s
-median), 63 timeouts (mostly gradient boosting and linear SVMs) and 132 failures (all QDA on
-collinear data), 0.65 % in all; ~4.5 h of wall time on 2 workers plus meta-features, resumed across
-several sessions. The shipped file is 113 KB.
+median), 63 timeouts (mostly gradient boosting and linear SVMs) and 132 failures (all QDA: 88 with a
+class of one row in a training fold, 44 with a rank-deficient class covariance), 0.65 % in all;
+resumed across several sessions. The shipped file is 113 KB.
 
 Resumable: results are appended to ``WORK/results.jsonl`` (one line per dataset x configuration) and
 ``WORK/datasets.jsonl`` (meta-features, baseline loss, or the error that made a dataset unusable)

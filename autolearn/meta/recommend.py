@@ -140,7 +140,8 @@ def warm_start_configs(
     The default method is the portfolio: in leave-one-dataset-out simulations over the shipped database
     (``python -m benchmarks.metalearning --offline``, 150 datasets) it is the best or within 0.005
     normalized loss of the best of knn and rank at 1-8 configurations (knn pulls ahead only at 16), and
-    it costs no meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice). ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
+    it costs no meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice).
+    ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
     """
     try:
         db = _resolve(database)
