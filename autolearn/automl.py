@@ -64,7 +64,7 @@ class Settings:
     ensemble: str | None = "selection"
     max_ensemble_size: int | None = None
     infer_time_limit: float | None = None
-    refit: bool = True  # members refitted on all rows; False: the validated (fold) models, averaged
+    refit: bool | str = "auto"  # see keeps_validated_models
     run_dir: str | None = None
     storage: str | None = None
     resume: bool = False
@@ -210,7 +210,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         from autolearn.components import custom_components
 
         preload = ("torch",) if "nn" in space["model"].choices else ()
-        averaging = not settings.refit
+        averaging = keeps_validated_models(settings.refit, plan)
         evaluator = Evaluator(data_path, components=custom_components(), preload=preload, keep_fold_models=averaging)
         fold_models = fold_model_store(run_dir)
         with_fold_models: set[int] = set()  # told trials whose fold models are on disk
@@ -279,6 +279,15 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         dummy = _fallback_model(task, X, y)
         model, members = Ensemble([dummy], np.ones(1), task=task, n_classes=n_classes or None), [(1.0, dummy, -1)]
     return SearchResult(task, metric, schema, model, members, stored, plan, timings, fallback)
+
+
+def keeps_validated_models(refit: bool | str, plan: Resampling) -> bool:
+    """Whether the final model holds the validated models (fold models averaged, or the holdout model)
+    instead of refitting them on all rows. ``"auto"``: with a holdout. A holdout is chosen for large
+    data, where 25 % more rows change a model least and a refit costs most; and ensemble weights fitted
+    to the validated models' errors describe those models, not a refit, which for unstable learners
+    (an MLP stopped at its epoch limit) is a different model (mv in ``benchmarks/RESULTS.md``)."""
+    return refit is False or (refit == "auto" and plan.kind == "holdout")
 
 
 def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: int) -> float:

@@ -79,8 +79,8 @@ def _restore_fit_arguments(args: argparse.Namespace) -> None:
 
 # fit's defaults, applied after --resume has filled in what the earlier command said
 FIT_DEFAULTS = {"time": 60.0, "out": "model.pkl", "n_jobs": -1, "seed": 0, "strategy": "auto",
-                "ensemble": "selection", "refit": "all-rows", "backend": "local"}
-REFIT_CHOICES = {"all-rows": True, "folds": False}
+                "ensemble": "selection", "refit": "auto", "backend": "local"}
+REFIT_CHOICES = {"auto": "auto", "all-rows": True, "folds": False}
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -165,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("--strategy", help="optimizer or scheduler name (default auto)")
     fit.add_argument("--ensemble", help="selection (default), stacking, stacking-lasso, stacking-elasticnet, none")
     fit.add_argument("--refit", choices=list(REFIT_CHOICES),
-                     help="members refitted on all rows (default), or the validated fold models averaged")
+                     help="auto (default): refitted on all rows after cross-validation, holdout models kept after "
+                          "a holdout; all-rows: always refitted; folds: the validated (fold) models, averaged")
     fit.add_argument("--run-dir", help="keep the run history here (resumable)")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted search in RUN_DIR")
     fit.add_argument("--backend", choices=["local", "dask"])

@@ -48,7 +48,7 @@ class _AutoBase(BaseEstimator):
         ensemble: str | None = "selection",
         max_ensemble_size: int | None = None,
         infer_time_limit: float | None = None,
-        refit: bool = True,
+        refit: bool | str = "auto",
         backend: str = "local",
         dask_client: Any = None,
         dask_address: str | None = None,
@@ -96,8 +96,8 @@ class _AutoBase(BaseEstimator):
             raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {self.n_jobs!r}")
         if self.ensemble not in ENSEMBLES:
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {self.ensemble!r}")
-        if not isinstance(self.refit, (bool, np.bool_)):
-            raise ValueError(f"refit must be True or False, got {self.refit!r}")
+        if not (isinstance(self.refit, (bool, np.bool_)) or (isinstance(self.refit, str) and self.refit == "auto")):
+            raise ValueError(f"refit must be True, False or 'auto', got {self.refit!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.backend == "local" and (self.dask_client is not None or self.dask_address):
@@ -112,7 +112,8 @@ class _AutoBase(BaseEstimator):
             per_trial_time_limit=self.per_trial_time_limit, memory_limit=self.memory_limit, n_jobs=n_jobs,
             seed=int(self.seed), resampling=self.resampling, include=_names(self.include, "include"),
             exclude=_names(self.exclude, "exclude"), strategy=self.strategy, ensemble=self.ensemble,
-            max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit, refit=bool(self.refit),
+            max_ensemble_size=self.max_ensemble_size, infer_time_limit=self.infer_time_limit,
+            refit=self.refit if isinstance(self.refit, str) else bool(self.refit),
             run_dir=self.run_dir, storage=self.storage, resume=bool(self.resume), warm_start=bool(self.warm_start), backend=self.backend,
             dask_client=self.dask_client, dask_address=self.dask_address, verbose=self.verbose,
         )
@@ -254,11 +255,14 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
     ensemble : {"selection", "stacking", "stacking-lasso", "stacking-elasticnet", None}
     max_ensemble_size, infer_time_limit : optional
         At most this many distinct members / seconds of prediction per row, measured on validation.
-    refit : bool, default=True
+    refit : bool or "auto", default="auto"
         True: the ensemble's members are refitted on all rows within the budget. False: they are the
         validated models themselves, with cross-validation the k fold models averaged (no refit time,
-        k times the prediction cost; the holdout model with a holdout). On the ensemble benchmark the
-        refit was better on most cross-validated datasets (see ``benchmarks/RESULTS.md``).
+        k times the prediction cost; the holdout model with a holdout). "auto": refitted after
+        cross-validation, the holdout models kept after a holdout (large data, where a refit costs most
+        and gains least, and where ensemble weights fitted to the validated models must not be moved to
+        differently behaving refits). On the ensemble benchmark the refit was better on most
+        cross-validated datasets (see ``benchmarks/RESULTS.md``).
     backend : {"local", "dask"}
         Worker processes on this machine, or a Dask cluster (``dask_client`` or ``dask_address``; a
         local cluster when neither is given).

@@ -13,17 +13,18 @@ autolearn's own functions (``autolearn.automl._choose_ensemble`` and ``_final_mo
 exactly the candidates, penalty rule and seeds the search would have used with that ``ensemble=`` value:
 
 * ``single``: the best full-budget trial (lowest validation loss), i.e. what ``ensemble=None`` gives;
-* ``selection``: the fitted model itself (members refitted by the search within its budget; with
+* ``selection``: the fitted model itself (with the default ``refit="auto"``: members refitted by the
+  search within its budget after cross-validation, the holdout models kept after a holdout; with
   ``--fold-models`` the search runs with ``refit=False`` and its members are their averaged fold models);
 * ``selection-refit``: the same weights with every member refitted on all rows (the same model as
-  ``selection`` unless ``--fold-models`` was given and the search cross-validated);
+  ``selection`` where the search cross-validated, unless ``--fold-models`` was given);
 * ``selection-cv``: ensemble selection with its size chosen by 5-fold cross-validation over the
   validation rows (``ensemble_selection(size_cv=5)``), members refitted on all rows;
 * ``stacking`` / ``stacking-lasso`` / ``stacking-elasticnet``: ``fit_stacker`` with ridge (CV),
   lasso (BIC) and elastic net (CV) on the same candidates.
 
-Members are what the search's own final model would hold: the kept fold models averaged (cross-validated
-searches) or refitted on all training rows, in this process, with ``build_pipeline`` and the seed the
+Members are what the search's own final model would hold: the kept fold (or holdout) models averaged, or
+refitted on all training rows, in this process, with ``build_pipeline`` and the seed the
 search's refit would use, *without* a time limit: members the selection ensemble already holds are reused. So the post-hoc variants never lose a member to the refit deadline,
 while ``selection`` may have (``info.selection_refit_failures`` counts it): the comparison slightly favours
 stacking. As a check that the post-hoc candidate set is the search's, ensemble selection is replayed from
@@ -90,7 +91,7 @@ QUICK_SUITE, QUICK_BUDGET = "small.txt", 15.0
 
 # -- one dataset ---------------------------------------------------------------------------------------
 def search(X: pd.DataFrame, y: np.ndarray, task: str, budget: float, seed: int, n_jobs: int, run_dir: Path,
-           refit: bool = True) -> Any:
+           refit: bool | str = "auto") -> Any:
     """The one search of a dataset, with the default ensemble, keeping its run directory."""
     from autolearn import AutoClassifier, AutoRegressor
 
@@ -164,8 +165,8 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
             combiners[variant] = exc
     dataset_info["n_candidates"] = info["selection"].get("n_candidates", 0)
 
-    # Members as the search's own final model holds them: fold models averaged where it kept them
-    # (--fold-models), else refitted on all rows (reusing the search's refits).
+    # Members as the search's own final model holds them: fold (holdout) models where it kept them,
+    # else refitted on all rows (reusing the search's refits).
     shipped_members = {tid: m for _, m, tid in model.search_.members if tid >= 0}
     replay = combiners.pop("selection")
     if not isinstance(replay, Exception):
@@ -245,7 +246,7 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
 
     base = {"version": autolearn.__version__, "dataset": spec.name, "collection": spec.collection,
             "seed": args.seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs, "started_at": utc_now()}
-    records = {v: dict(base, system=v, options={"ensemble": v, "refit": not args.fold_models},
+    records = {v: dict(base, system=v, options={"ensemble": v, "refit": False if args.fold_models else "auto"},
                       status="failed", reason="") for v in VARIANTS}
     run_dir = args.out / "raw" / "runs" / spec.name / f"seed{args.seed}"
     try:
@@ -266,7 +267,8 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
                      constant_score=constant_score(data.task, y_train, y_test, n_classes))
         log(f"   {spec.name}: {data.task}, {len(split.train)} train / {len(split.test)} test rows, "
             f"{data.X.shape[1]} features; searching {args.budget:g} s")
-        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir, not args.fold_models)
+        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir,
+                       False if args.fold_models else "auto")
         t0 = time.perf_counter()
         models, info, dataset_info = build_variants(model, run_dir, args.budget, args.seed, args.n_jobs)
         X_test = check_X(test, fit=False, schema=model.search_.schema)
@@ -463,7 +465,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--retry-failed", action="store_true", help="redo datasets whose search failed")
     p.add_argument("--keep-runs", action="store_true", help="keep the run directories under OUT/raw/runs")
     p.add_argument("--fold-models", action="store_true",
-                   help="search with refit=False: members are the averaged fold models (selection-refit refits them)")
+                   help="search with refit=False: members are the averaged fold models (selection-refit refits them); "
+                        "default refit='auto'")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_SUITE} (2 small datasets), {QUICK_BUDGET:g} s")
     args = p.parse_args(argv)

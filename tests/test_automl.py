@@ -144,27 +144,37 @@ def test_without_refit_members_are_the_fold_models_averaged(tmp_path):
     assert {t for t in trials["trial"]} >= kept >= {int(t) for t in model.leaderboard().query("ensemble_weight > 0")["trial"]}
 
 
-@pytest.mark.parametrize("resampling", [4, 0.25])
-def test_members_are_refitted_on_all_rows_by_default(resampling):
+@pytest.mark.parametrize(("resampling", "refit"), [(4, "auto"), (4, True), (0.25, True)])
+def test_members_are_refitted_on_all_rows_after_cv_by_default_and_always_with_refit_true(resampling, refit):
     from sklearn.pipeline import Pipeline
 
     X, y = _fold_average_data()
-    model = AutoClassifier(time_budget=60, max_trials=4, seed=0, n_jobs=1, resampling=resampling,
+    model = AutoClassifier(time_budget=60, max_trials=4, seed=0, n_jobs=1, resampling=resampling, refit=refit,
                            include=["logistic_regression", "knn", "gaussian_nb"]).fit(X, y)
     assert all(isinstance(m, Pipeline) for _, m in model.get_models_with_weights())
     assert (model.trials_["kind"] == "refit").sum() == len(model.get_models_with_weights())
 
 
-def test_refit_false_with_a_holdout_keeps_the_holdout_model():
+@pytest.mark.parametrize("refit", ["auto", False])
+def test_with_a_holdout_the_default_keeps_the_holdout_model(refit):
     from autolearn.ensemble.fold_average import FoldAverage
+    from autolearn.evaluation.resampling import make_splits
 
     X, y = _fold_average_data()
-    model = AutoClassifier(time_budget=60, max_trials=3, seed=0, n_jobs=1, resampling=0.25, refit=False,
+    model = AutoClassifier(time_budget=60, max_trials=3, seed=0, n_jobs=1, resampling=0.25, refit=refit,
                            include=["logistic_regression", "gaussian_nb"]).fit(X, y)
-    assert all(isinstance(m, FoldAverage) and len(m.models) == 1 for _, m in model.get_models_with_weights())
+    members = model.get_models_with_weights()
+    assert all(isinstance(m, FoldAverage) and len(m.models) == 1 for _, m in members)
+    assert (model.trials_["kind"] == "validation").all()  # nothing was refitted
+    # the kept model is the one validated: on the holdout rows it reproduces its trial's validation loss
+    search = model.search_
+    (_, valid), = make_splits(y, "multiclass", search.resampling, seed=0)
+    losses = {r.spec.trial_id: r.result.loss for r in search.records}
+    for _, member, tid in search.members:
+        assert search.metric.loss(y[valid], member.predict_proba(X[valid])) == pytest.approx(losses[tid])
 
 
-def test_refit_must_be_a_bool():
+def test_refit_must_be_a_bool_or_auto():
     X, y = _fold_average_data()
-    with pytest.raises(ValueError, match="refit must be True or False, got 'auto'"):
-        AutoClassifier(time_budget=10, refit="auto").fit(X, y)
+    with pytest.raises(ValueError, match="refit must be True, False or 'auto', got 'all'"):
+        AutoClassifier(time_budget=10, refit="all").fit(X, y)
