@@ -22,7 +22,7 @@ the 25 % with the task's default metric:
 
 Time: per dataset sum(2 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
 ~6.5 min, so 45 datasets take ~5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
-``metalearning.csv`` (one row per dataset x arm, rewritten after every dataset; a rerun with the same
+``metalearning.csv`` (one row per dataset x arm, rewritten after every arm; a rerun with the same
 seed skips the arms it holds) and ``metalearning.json`` (the summary) to ``--out``.
 """
 
@@ -138,8 +138,9 @@ def split(X: Any, y: Any, task: str, seed: int, **sizes: Any) -> list:
 
 
 def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namespace,
-                   done: frozenset[str] = frozenset()) -> list[dict]:
-    """The arms of one dataset, except those in ``done`` (finished by an earlier, interrupted run)."""
+                   done: frozenset[str] = frozenset()) -> Iterator[dict]:
+    """The arms of one dataset, one row each as it finishes, except those in ``done`` (finished by an
+    earlier, interrupted run)."""
     from autolearn import AutoClassifier, AutoRegressor
     from benchmarks.automl.datasets import DatasetSpec, default_data_root
     from benchmarks.automl.datasets import load as load_dataset
@@ -173,7 +174,6 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
     arms.append((f"random@{args.random_budget:g}",
                  {**base, "time_budget": args.random_budget, "strategy": "random", "warm_start": False},
                  contextlib.nullcontext))
-    rows = []
     for arm, params, context in arms:
         if arm in done:
             continue
@@ -182,9 +182,8 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
                 result = run_arm(cls, task, X_tr, y_tr, X_te, y_te, params)
         except Exception as exc:  # a failed arm is a result too
             result = {"error": f"{type(exc).__name__}: {exc}"}
-        rows.append({"dataset": name, "task": task, "arm": arm, "seed": args.seed, **result})
         print(f"  {arm:>12}: {result}", flush=True)
-    return rows
+        yield {"dataset": name, "task": task, "arm": arm, "seed": args.seed, **result}
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -248,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     record_run(args.out, sys.argv[1:] if argv is None else argv)
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} ({task_of[name]})", flush=True)
-        rows += online_dataset(name, task_of[name], db, args, frozenset(a for d, a in done if d == name))
-        pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
+        for row in online_dataset(name, task_of[name], db, args, frozenset(a for d, a in done if d == name)):
+            rows.append(row)
+            pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
     frame = pd.DataFrame(rows)
     summary = summarize(frame)
     print(summary.round(3).to_string())
