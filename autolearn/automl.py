@@ -197,7 +197,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
     if settings.warm_start and settings.strategy not in ("grid",):
         from autolearn.meta import warm_start_configs
 
-        recommended = warm_start_configs(X, y, task, space, n=8, seed=settings.seed,
+        recommended = warm_start_configs(X, y, task, space, n=WARM_START_CONFIGS, seed=settings.seed,
                                          time_limit=min(5.0, 0.05 * (settings.time_budget or 100)))
     optimizer = make_strategy(settings.strategy, space, settings.seed, recommended)
 
@@ -279,6 +279,9 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         dummy = _fallback_model(task, X, y)
         model, members = Ensemble([dummy], np.ones(1), task=task, n_classes=n_classes or None), [(1.0, dummy, -1)]
     return SearchResult(task, metric, schema, model, members, stored, plan, timings, fallback)
+
+
+WARM_START_CONFIGS = 16  # the meta-database's cheap-first portfolio covers ~5-10 median evaluation times
 
 
 def keeps_validated_models(refit: bool | str, plan: Resampling) -> bool:

@@ -206,20 +206,25 @@ def build_dataset(row: dict, args: argparse.Namespace, cands: dict[str, list[tup
 def assemble(work: Path, cands: dict[str, list[tuple[str, dict]]], args: argparse.Namespace) -> MetaDatabase:
     """The database from the work folder: every candidate x every usable dataset of each task."""
     results: dict[tuple[str, str], float] = {}
+    durations: dict[tuple[str, str], float] = {}
     for r in read_jsonl(work / "results.jsonl"):
         results[(r["dataset"], r["config"])] = math.inf if r["loss"] is None else float(r["loss"])
+        durations[(r["dataset"], r["config"])] = float(r["seconds"])
     datasets = {d["dataset"]: d for d in read_jsonl(work / "datasets.jsonl") if d.get("status") == "ok"}
     names = list(dict.fromkeys(n for d in datasets.values() for n in d["metafeatures"]))
     tables, seconds = {}, defaultdict(float)
     for task, task_cands in cands.items():
         keys = [key(c) for _, c in task_cands]
-        rows, meta, extra = [], [], defaultdict(list)
+        rows, meta, costs, extra = [], [], [], defaultdict(list)
         for name in sorted(n for n, d in datasets.items() if d["task"] == task):
             raw = np.array([results.get((name, k), math.nan) for k in keys], dtype=float)
             if np.isnan(raw).mean() > 0.5 or not np.isfinite(raw).any():
                 continue  # mostly unevaluated (an interrupted build) or nothing ran: not a usable row
             norm, best = normalize(raw, datasets[name]["baseline_loss"])
             rows.append((name, norm))
+            spent = np.array([durations.get((name, k), math.nan) for k in keys], dtype=float)
+            spent = np.maximum(spent, 1e-3)  # durations are stored to the millisecond
+            costs.append(spent / float(np.nanmedian(spent)))  # relative: machine-independent
             meta.append([datasets[name]["metafeatures"].get(n) for n in names])
             extra["best_loss"].append(best)
             extra["baseline_loss"].append(datasets[name]["baseline_loss"])
@@ -230,6 +235,7 @@ def assemble(work: Path, cands: dict[str, list[tuple[str, dict]]], args: argpars
             metafeatures=pd.DataFrame(np.array(meta, dtype=float).reshape(len(rows), len(names)),
                                       index=[n for n, _ in rows], columns=names),
             performance=np.array([p for _, p in rows], dtype=float).reshape(len(rows), len(keys)),
+            cost=np.array(costs, dtype=float).reshape(len(rows), len(keys)),
             extra={k: np.array(v, dtype=float) for k, v in extra.items()},
         )
     for r in read_jsonl(work / "results.jsonl"):

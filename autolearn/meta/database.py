@@ -9,6 +9,8 @@ Per task type it holds the candidate configurations, the dataset names, their me
 
 ``best`` is the dataset's best candidate loss and ``baseline`` the loss of predicting the training
 prior (class frequencies, or the mean): 0 is the best candidate, 1 is no better than a constant.
+Beside it, a *cost* matrix: each evaluation's time divided by the dataset's median evaluation time
+(machine-independent, so a portfolio can prefer configurations that are good per second).
 Raw min-max scaling was rejected because one catastrophic configuration (a log loss of 20) squashes
 every useful difference to ~0; a constant predictor is a worst that means the same on every dataset.
 Failed and timed-out evaluations count as 1; ``NaN`` means not evaluated. ``best_loss`` and
@@ -78,14 +80,19 @@ class TaskTable:
     performance: np.ndarray  # datasets x configs, normalized loss in [0, 1], NaN = not evaluated
     origins: tuple[str, ...] = ()  # per config: "default", "handmade:<name>", "random"
     extra: Mapping[str, np.ndarray] = field(default_factory=dict)  # per dataset: best_loss, baseline_loss, ...
+    cost: np.ndarray | None = None  # datasets x configs, evaluation time / the dataset's median; NaN unknown
 
     def __post_init__(self) -> None:
         shape = (len(self.datasets), len(self.configs))
         if self.performance.shape != shape:
             raise ValueError(f"{self.task}: performance has shape {self.performance.shape}, expected {shape}")
+        if self.cost is not None and self.cost.shape != shape:
+            raise ValueError(f"{self.task}: cost has shape {self.cost.shape}, expected {shape}")
         if len(self.metafeatures) != len(self.datasets):
             raise ValueError(f"{self.task}: {len(self.metafeatures)} meta-feature rows for {shape[0]} datasets")
-        self.performance.setflags(write=False)  # tables are shared through the load cache
+        for array in (self.performance, self.cost):
+            if array is not None:
+                array.setflags(write=False)  # tables are shared through the load cache
 
     def __len__(self) -> int:
         return len(self.datasets)
@@ -109,6 +116,7 @@ class TaskTable:
             datasets=tuple(n for n, k in zip(self.datasets, keep) if k),
             metafeatures=self.metafeatures.loc[keep],
             performance=self.performance[keep].copy(),
+            cost=None if self.cost is None else self.cost[keep].copy(),
             extra={name: np.asarray(values)[keep] for name, values in self.extra.items()},
         )
 
@@ -196,6 +204,7 @@ def _load(path: str, mtime_ns: int, size: int) -> MetaDatabase:
             task=task, configs=tuple(t["configs"]), datasets=datasets, metafeatures=meta,
             performance=_array(t["performance"], (len(datasets), len(t["configs"]))),
             origins=tuple(t.get("origins", ())), extra=extra,
+            cost=_array(t["cost"], (len(datasets), len(t["configs"]))) if "cost" in t else None,
         )
     info = {k: v for k, v in raw.items() if k not in ("tasks", "metafeature_names")}
     return MetaDatabase(tables, info, path)
@@ -214,6 +223,8 @@ def write_metadb(db: MetaDatabase, path: str | os.PathLike, digits: int = 4) -> 
             "performance": _encode(table.performance, digits),
             "extra": {k: _encode(np.asarray(v, float), 6, relative=True) for k, v in table.extra.items()},
         }
+        if table.cost is not None:
+            tasks[task]["cost"] = _encode(table.cost, 2, relative=True)
     raw = {"format": FORMAT, **dict(db.info), "metafeature_names": names, "tasks": tasks}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from autolearn.meta.similarity import nearest
 METHODS = ("knn", "rank", "portfolio")
 RANK_NEIGHBOURS = 10
 _OVERRIDE: list[MetaDatabase] = []
-_PORTFOLIOS: dict[int, tuple[np.ndarray, list[int]]] = {}
+_PORTFOLIOS: dict[tuple[int, ...], tuple[tuple[np.ndarray | None, ...], list[int]]] = {}
 
 
 @contextlib.contextmanager
@@ -137,10 +137,11 @@ def warm_start_configs(
     warm starting is an optimization, so any failure (no database, no table for ``task``, meta-features
     that cannot be computed) warns and degrades — to the portfolio, then to ``[]``.
 
-    The default method is the portfolio: in leave-one-dataset-out simulations over the shipped database
-    (``python -m benchmarks.metalearning --offline``, 150 datasets) it is the best or within 0.005
-    normalized loss of the best of knn and rank at 1-8 configurations (knn pulls ahead only at 16), and
-    it costs no meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice).
+    The default method is the portfolio, ordered by gain per unit of evaluation time: in
+    leave-one-dataset-out simulations over the shipped database (``python -m benchmarks.metalearning
+    --offline``, 150 datasets) it reaches a lower loss than knn, rank or the loss-only portfolio within
+    every time budget from 2 to 40 median evaluation times (``benchmarks/RESULTS.md``), and it costs no
+    meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice).
     ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
     """
     try:
@@ -215,15 +216,17 @@ def _fill(table: TaskTable, order: list[int], n: int) -> list[int]:
 
 def portfolio_order(table: TaskTable) -> list[int]:
     """The greedy portfolio of all of ``table``'s configurations (greedy: every prefix is the portfolio
-    of that size), cached per table because leave-one-out loops ask for it thousands of times."""
-    perf = table.performance
-    hit = _PORTFOLIOS.get(id(perf))
-    if hit is not None and hit[0] is perf:  # the array is kept alive by the cache, so its id is not reused
-        return hit[1]
-    order = greedy_portfolio(perf, perf.shape[1])
+    of that size), by gain per unit of cost where the table has costs; cached per table because
+    leave-one-out loops ask for it thousands of times."""
+    arrays = (table.performance, table.cost)
+    cache_key = tuple(id(a) for a in arrays)
+    hit = _PORTFOLIOS.get(cache_key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], arrays)):  # the cache keeps the arrays alive,
+        return hit[1]                                                       # so their ids are not reused
+    order = greedy_portfolio(table.performance, table.performance.shape[1], cost=table.cost)
     if len(_PORTFOLIOS) >= 16:
         _PORTFOLIOS.pop(next(iter(_PORTFOLIOS)))
-    _PORTFOLIOS[id(perf)] = (perf, order)
+    _PORTFOLIOS[cache_key] = (arrays, order)
     return order
 
 

@@ -24,7 +24,7 @@ def small_table(task: str = "binary", n_datasets: int = 4, n_configs: int = 5, s
         task=task, configs=tuple(c for _, c in candidates(task, n_configs)), datasets=tuple(names),
         metafeatures=pd.DataFrame(rng.normal(size=(n_datasets, 3)), index=names, columns=["a", "b", "c"]),
         performance=rng.uniform(size=(n_datasets, n_configs)), origins=tuple(o for o, _ in candidates(task, n_configs)),
-        extra={"best_loss": np.arange(n_datasets, dtype=float)},
+        extra={"best_loss": np.arange(n_datasets, dtype=float)}, cost=rng.uniform(0.1, 10.0, size=(n_datasets, n_configs)),
     )
 
 
@@ -39,6 +39,9 @@ def test_shipped_database_loads_with_consistent_shapes() -> None:
         finite = table.performance[~np.isnan(table.performance)]
         assert ((finite >= 0) & (finite <= 1)).all()
         assert (np.nanmin(table.performance, axis=1) == 0).all()  # each row's best is 0 by construction
+        assert table.cost is not None and table.cost.shape == table.performance.shape
+        assert (table.cost[np.isfinite(table.cost)] > 0).all()
+        assert np.allclose(np.nanmedian(table.cost, axis=1), 1.0, rtol=0.05)  # relative to each row's median
     assert len(set(db.datasets)) == len(db.datasets)  # a dataset in two tables would leak in LODO
 
 
@@ -73,6 +76,7 @@ def test_without_masks_one_dataset_and_leaves_the_original_alone() -> None:
     assert list(masked.metafeatures.index) == ["d0", "d2", "d3"]
     np.testing.assert_array_equal(masked.performance, table.performance[[0, 2, 3]])
     np.testing.assert_array_equal(masked.extra["best_loss"], [0.0, 2.0, 3.0])
+    np.testing.assert_array_equal(masked.cost, table.cost[[0, 2, 3]])
     assert len(table) == 4 and table.without(None) is table and table.without("unknown") is table
     with pytest.raises(KeyError):
         masked.index("d1")
@@ -109,6 +113,7 @@ def test_write_then_load_round_trip(tmp_path) -> None:
     t = back["binary"]
     assert t.configs == table.configs and t.datasets == table.datasets and t.origins == table.origins
     np.testing.assert_allclose(t.performance, table.performance, atol=1e-4)
+    np.testing.assert_allclose(t.cost, table.cost, rtol=0.05)  # two significant digits
     assert np.isnan(t.metafeatures.iloc[0, 0])
     np.testing.assert_allclose(t.metafeatures.iloc[1:], table.metafeatures.iloc[1:], rtol=1e-5)
 

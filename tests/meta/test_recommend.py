@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +34,22 @@ def test_greedy_portfolio_by_hand() -> None:
     assert portfolio_loss(PERF, [3, 1]) == pytest.approx(0.4 / 3)
     assert portfolio_loss(PERF, [3, 1, 2]) == pytest.approx(0.2 / 3)
     assert portfolio_loss(PERF, [0, 1, 2]) == 0.0
+
+
+def test_greedy_portfolio_with_costs_takes_the_largest_gain_per_unit_of_cost() -> None:
+    cost = np.array([[1.0, 1.0, 1.0, 8.0]] * 3)
+    # step 1, gains from 1: 1/3, 1/2, 1/2, .8 per cost 1, 1, 1, 8 -> 1 (tie with 2 -> lower mean loss, index)
+    # step 2 from [.5, 0, 1]: 0 gains .5/3, 2 gains .5/3 (-> [.5, 0, 0]), 3 gains .5/3 at cost 8 -> 2
+    # step 3 from [.5, 0, 0]: 0 gains .5/3 at cost 1, 3 gains .3/3 at cost 8 -> 0, then 3
+    assert greedy_portfolio(PERF, 4, cost=cost) == [1, 2, 0, 3]
+    assert greedy_portfolio(PERF, 4) == [3, 1, 2, 0]  # without costs the expensive all-rounder comes first
+    unknown = cost.copy()
+    unknown[:, 1] = np.nan  # unknown cost counts as the most expensive known
+    assert greedy_portfolio(PERF, 1, cost=unknown) == [2]
+    with pytest.raises(ValueError, match="positive"):
+        greedy_portfolio(PERF, 2, cost=np.zeros_like(PERF))
+    with pytest.raises(ValueError, match="shape"):
+        greedy_portfolio(PERF, 2, cost=np.ones((2, 4)))
 
 
 def test_greedy_portfolio_counts_missing_as_worst() -> None:
@@ -115,6 +133,13 @@ def test_rank_and_portfolio_methods() -> None:
     assert ranked[0] == table.configs[0] and len(ranked) == 4
     portfolio = recommend(n=3, method="portfolio", task="binary", database=db)
     assert [key(c) for c in portfolio] == [key(table.configs[i]) for i in greedy_portfolio(table.performance, 3)]
+    cost = np.ones_like(table.performance)
+    cost[:, 3] = 50.0  # the loss-only portfolio's first, expensive everywhere: it moves back
+    timed = recommend(n=8, method="portfolio", task="binary",
+                      database=MetaDatabase({"binary": dataclasses.replace(table, cost=cost)}))
+    assert [key(c) for c in timed] == [key(table.configs[i]) for i in greedy_portfolio(table.performance, 8, cost)]
+    untimed = recommend(n=8, method="portfolio", task="binary", database=db)
+    assert untimed[0] == table.configs[3] and timed.index(table.configs[3]) > 0
     with pytest.raises(ValueError, match="method"):
         recommend(n=3, method="magic", task="binary", database=db)
 
