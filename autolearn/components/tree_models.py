@@ -104,7 +104,10 @@ register(Component(
     [Float("learning_rate", (0.01, 1.0), default=0.1, log=True),
      Integer("max_leaf_nodes", (3, 2047), default=31, log=True),
      Integer("min_samples_leaf", (1, 200), default=20, log=True),
-     Float("l2_regularization", (1e-10, 1.0), default=1e-10, log=True),
+     # default 1 (XGBoost's): near 0, leaves whose hessians vanish on separable classes get huge values,
+     # and a refit on all rows of page_blocks predicted probabilities of exactly 0 and 1 (test log loss
+     # 4.5, its fold models 0.22; with 1: 0.13). The range stays as the meta-database was built on it.
+     Float("l2_regularization", (1e-10, 1.0), default=1.0, log=True),
      Float("max_features", (0.1, 1.0), default=1.0)],
     fidelity=Fidelity("iterations", param="max_iter", full=512, min=16, warm_start=SklearnWarmStart("max_iter")),
     handles_missing=True, handles_sparse=False, cost="medium",
