@@ -11,7 +11,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from autolearn.evaluation.evaluate import (
     REFIT,
     Evaluator,
     TaskData,
+    broken_refit,
     fold_model_store,
     refit_time_estimate,
     save_task_data,
@@ -443,9 +444,14 @@ def _refit(weights: dict[int, float], records: dict[int, Completed], runner: Run
                 storage.set_result(STUDY, done.result)
             break
         for done in runner.wait(timeout=min(left, 1.0)):
-            storage.set_result(STUDY, done.result)
-            if done.result.status is Status.SUCCESS and done.artifacts is not None:
-                fitted[specs[done.spec.trial_id]] = done.artifacts
+            tid = specs[done.spec.trial_id]
+            result = done.result
+            broken = broken_refit(result.info, records[tid].result.loss) if result.ok else None
+            if broken is not None:  # recorded as failed, with the reason, and left out like a refit that timed out
+                result = replace(result, status=Status.FAILED, error=broken)
+            storage.set_result(STUDY, result)
+            if result.ok and done.artifacts is not None:
+                fitted[tid] = done.artifacts
     return fitted
 
 

@@ -25,8 +25,10 @@ exactly the candidates, penalty rule and seeds the search would have used with t
 
 Members are what the search's own final model would hold: the kept fold (or holdout) models averaged, or
 refitted on all training rows, in this process, with ``build_pipeline`` and the seed the
-search's refit would use, *without* a time limit: members the selection ensemble already holds are reused. So the post-hoc variants never lose a member to the refit deadline,
-while ``selection`` may have (``info.selection_refit_failures`` counts it): the comparison slightly favours
+search's refit would use, *without* a time limit: members the selection ensemble already holds are reused;
+a refit that fails, or that the search's own check calls broken (``autolearn.evaluation.evaluate.broken_refit``),
+is left out and the variant re-weighted over the rest, as the search does (``info.refit_failures``).
+So the post-hoc variants never lose a member to the refit deadline, while ``selection`` may have (``info.selection_refit_failures`` counts it): the comparison slightly favours
 stacking. As a check that the post-hoc candidate set is the search's, ensemble selection is replayed from
 the stored predictions and compared with the fitted model's weights (``info.selection_replayed``).
 
@@ -116,7 +118,14 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
     )
     from autolearn.ensemble import PredictionStore
     from autolearn.ensemble.fold_average import FoldAverage
-    from autolearn.evaluation.evaluate import REFIT, fold_model_store, load_task_data, train_folds
+    from autolearn.evaluation.evaluate import (
+        REFIT,
+        broken_refit,
+        fold_model_store,
+        load_task_data,
+        train_folds,
+        training_losses,
+    )
     from autolearn.evaluation.resampling import validation_rows
     from autolearn.evaluation.time_cap import refit_budget
     from autolearn.execution import Completed
@@ -189,9 +198,14 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
         t0 = time.perf_counter()
         try:
             refitted[tid] = pipeline.fit(data.X, data.y)
-        except Exception as exc:  # the variants that need it fail; the others go on
+        except Exception as exc:  # left out, as the search leaves out a refit that failed
             refitted[tid] = exc
         refit_seconds[tid] = time.perf_counter() - t0
+        broken = None if isinstance(refitted[tid], Exception) else broken_refit(
+            training_losses(refitted[tid], data, trial_seed(seed, tid)), records[tid].result.loss)
+        if broken is not None:  # the search's own check on a refit (autolearn.automl._refit)
+            refitted[tid] = RuntimeError(broken)
+            dataset_info["broken_refits"] = dataset_info.get("broken_refits", 0) + 1
     dataset_info["fold_averaged"] = bool(averaged)
 
     models: dict[str, Any] = {"selection": model.search_.model}
@@ -204,14 +218,15 @@ def build_variants(model: Any, run_dir: Path, budget: float, seed: int, n_jobs: 
             continue
         members = list(_member_weights(*chosen))
         fitted = refitted if variant == "selection-refit" else {**refitted, **averaged}
-        broken = [fitted[t] for t in members if isinstance(fitted[t], Exception)]
-        if broken:
-            models[variant] = RuntimeError(f"a member failed to refit: {broken[0]!r}")
+        ready = {t: fitted[t] for t in members if not isinstance(fitted[t], Exception)}
+        if not ready:
+            models[variant] = RuntimeError(f"every member failed to refit: {fitted[members[0]]!r}")
             continue
-        ready = {t: fitted[t] for t in members}
-        models[variant], _ = _final_model(*chosen, ready, store, y_valid, data.metric,
-                                          dataclasses.replace(settings, ensemble=variant), data.n_classes)
-        info[variant].update(n_members=len(members), refit_seconds=sum(refit_seconds.get(t, math.nan) for t in members),
+        # members that failed to refit are left out and the rest re-weighted, as the search does
+        models[variant], kept = _final_model(*chosen, ready, store, y_valid, data.metric,
+                                             dataclasses.replace(settings, ensemble=variant), data.n_classes)
+        info[variant].update(n_members=len(kept), refit_seconds=sum(refit_seconds.get(t, math.nan) for t in members),
+                             refit_failures=len(members) - len(ready),
                              posthoc_refits=sum(t not in {m for _, _, m in model.search_.members} for t in members))
         stacker = chosen[1]
         if hasattr(stacker, "lam_"):

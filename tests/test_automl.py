@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 
 from autolearn import AutoClassifier
@@ -178,3 +179,45 @@ def test_refit_must_be_a_bool_or_auto():
     X, y = _fold_average_data()
     with pytest.raises(ValueError, match="refit must be True, False or 'auto', got 'all'"):
         AutoClassifier(time_budget=10, refit="all").fit(X, y)
+
+
+# -- a refit that is not the model validated --------------------------------------------------------
+N_ROWS = 240
+
+
+class BreaksOnAllRows(ClassifierMixin, BaseEstimator):
+    """Logistic regression on every subset, inverted probabilities when fitted on all N_ROWS rows: what a
+    refit that diverges looks like from outside."""
+
+    def fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.broken_ = len(y) == N_ROWS
+        return self
+
+    def predict_proba(self, X):
+        proba = self.model_.predict_proba(X)
+        return proba[:, ::-1] if self.broken_ else proba
+
+
+def test_a_refit_worse_on_its_own_rows_than_validated_is_left_out():
+    from autolearn.components import Component, get, register
+
+    try:
+        name = get("breaks_on_all_rows").name
+    except ValueError:
+        name = register(Component("breaks_on_all_rows", "model", ("binary",), lambda p, ctx: BreaksOnAllRows(),
+                                  default_in_space=False)).name
+    X, y = make_classification(n_samples=N_ROWS, n_features=6, n_informative=4, random_state=0)
+    model = AutoClassifier(time_budget=60, max_trials=6, seed=0, n_jobs=1, resampling=4, strategy="random", warm_start=False,
+                           include=[name, "gaussian_nb", "mean", "no_scaling", "all_features"]).fit(X, y)
+    trials = model.trials_
+    refits = trials[(trials["kind"] == "refit") & (trials["model"] == name)]
+    assert len(refits) >= 1 and (refits["status"] == "failed").all()
+    assert refits["error"].str.contains("left out of the final model").all()
+    members = model.get_models_with_weights()
+    assert [m.named_steps["model"].estimator_.__class__.__name__ for _, m in members] == ["GaussianNB"]
+    assert np.allclose(model.predict_proba(X), members[0][1].predict_proba(X))
+    assert (model.predict(X) == y).mean() > 0.6  # the inverted logistic regression scores about 0.2

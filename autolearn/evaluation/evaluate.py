@@ -6,9 +6,11 @@ trial costs a pipe message, not a copy of the dataset.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -233,12 +235,54 @@ class Evaluator:
         return TrialContinuation.start(store, spec, fidelity, [train for train, _ in data.splits])
 
     def _refit(self, data: TaskData, spec: TrialSpec) -> Outcome:
-        """All rows at ``spec.budget``: 1, or the units a time-capped trial's models had (``refit_budget``)."""
+        """All rows at ``spec.budget``: 1, or the units a time-capped trial's models had (``refit_budget``).
+
+        ``info`` also carries the refit's loss on (a sample of) its own training rows and a constant
+        predictor's loss there, for :func:`broken_refit` to tell a refit that went wrong.
+        """
         rows = np.arange(len(data.y))
         model = self._build(data, spec, len(rows), spec.budget)
         t0 = time.perf_counter()
         model.fit(data.X, data.y)
-        return Outcome(values=(), info={"fit_time": time.perf_counter() - t0}, artifacts=model)
+        info: dict[str, Any] = {"fit_time": time.perf_counter() - t0}
+        info.update(training_losses(model, data, spec.seed))
+        return Outcome(values=(), info=info, artifacts=model)
+
+
+REFIT_CHECK_ROWS = 2000  # the in-sample check of a refit predicts at most this many of its training rows
+
+
+def training_losses(model: Any, data: TaskData, seed: int) -> dict[str, float]:
+    """The fitted model's loss on a seeded sample of its training rows and a constant predictor's."""
+    n = len(data.y)
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(n, REFIT_CHECK_ROWS), replace=False))
+    y = data.y[rows]
+    if data.task == "regression":
+        constant = np.full(len(rows), float(np.mean(data.y)))
+    else:
+        prior = np.bincount(data.y.astype(int), minlength=data.n_classes) / n
+        constant = np.tile(prior, (len(rows), 1))
+    pred = predict(model, take(data.X, rows), data.task, data.n_classes)
+    train_loss = float(data.metric.loss(y, pred)) if np.all(np.isfinite(pred)) else math.inf
+    return {"train_loss": train_loss, "constant_loss": float(data.metric.loss(y, constant))}
+
+
+def broken_refit(info: Mapping[str, Any], validation_loss: float) -> str | None:
+    """Why a refit on all rows is not the model that was validated, or None when it looks sane.
+
+    A model scores at least as well on rows it was trained on as on held-out ones; a refit whose
+    training-row loss is over twice its configuration's validation loss *and* gives away more than a
+    tenth of the way from that loss to a constant predictor's has gone wrong (a histogram gradient
+    boosting refit with no L2 that saturated to probabilities of 0 and 1: training-row log loss far
+    above the 0.24 it validated at). Such a member would be worse than leaving it out.
+    """
+    train, constant = info.get("train_loss"), info.get("constant_loss")
+    if train is None or constant is None or not math.isfinite(validation_loss):
+        return None
+    if train <= 2.0 * validation_loss or train - validation_loss <= 0.1 * max(constant - validation_loss, 0.0):
+        return None
+    return (f"the refit on all rows scores a loss of {train:.4g} on its own training rows, against {validation_loss:.4g} "
+            f"validated (a constant predictor: {constant:.4g}); it is left out of the final model")
 
 
 def _time_cap(spec: TrialSpec) -> Fidelity | None:
