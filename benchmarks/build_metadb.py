@@ -23,7 +23,13 @@ per dataset). Measured on the shipped build (150 datasets, 50 per task, x 200 co
 rows, 20 s limit, 2 workers): 30,000 evaluations, 9.0 h of evaluation time (1.04 s mean, 0.27 s
 median), 63 timeouts (mostly gradient boosting and linear SVMs) and 132 failures (all QDA: 88 with a
 class of one row in a training fold, 44 with a rank-deficient class covariance), 0.65 % in all;
-resumed across several sessions. The shipped file is 113 KB.
+resumed across several sessions. The shipped file is 154 KB: normalized losses, meta-features and
+each evaluation's time relative to the dataset's median (the cost the time-aware portfolio uses;
+timeouts count at the limit).
+
+Changing a default of the space changes the key of the hand-made candidates that rely on it (for
+example ``hgb_default`` after the ``l2_regularization`` default became 1): a resumed build evaluates
+the new candidate, and until then the shipped file keeps the configuration as it was evaluated.
 
 Resumable: results are appended to ``WORK/results.jsonl`` (one line per dataset x configuration) and
 ``WORK/datasets.jsonl`` (meta-features, baseline loss, or the error that made a dataset unusable)
