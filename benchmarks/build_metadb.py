@@ -29,7 +29,8 @@ timeouts count at the limit).
 
 Changing a default of the space changes the key of the hand-made candidates that rely on it (for
 example ``hgb_default`` after the ``l2_regularization`` default became 1): a resumed build evaluates
-the new candidate, and until then the shipped file keeps the configuration as it was evaluated.
+the new candidate; ``--assemble-only`` without that leaves its column unevaluated (NaN, never
+recommended). The shipped file keeps the configuration as it was evaluated until it is rewritten.
 
 Resumable: results are appended to ``WORK/results.jsonl`` (one line per dataset x configuration) and
 ``WORK/datasets.jsonl`` (meta-features, baseline loss, or the error that made a dataset unusable)
