@@ -48,7 +48,7 @@ import pandas as pd
 from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database
 from autolearn.meta._configs import key, project
 from autolearn.meta.portfolio import greedy_portfolio
-from benchmarks.automl.run import record_run
+from benchmarks.automl.run import git_state, record_run
 
 OFFLINE_N = (1, 2, 4, 8, 16)
 OFFLINE_COST = (2, 5, 10, 20, 40)  # budgets in units of the dataset's median evaluation time
@@ -144,8 +144,11 @@ def run_arm(cls: type, task: str, X_tr: Any, y_tr: Any, X_te: Any, y_te: Any, pa
         truth, prediction = np.searchsorted(model.classes_, np.asarray(y_te)), model.predict_proba(X_te)
     score, loss = metric.score(truth, prediction), metric.loss(truth, prediction)
     trials = model.trials_
-    n_trials = int((trials["kind"] == "validation").sum()) if "kind" in trials else len(trials)
-    return {"test_score": float(score), "test_loss": float(loss), "metric": metric.name, "fit_seconds": round(wall, 1), "trials": n_trials}
+    validated = trials[(trials["kind"] == "validation") & (trials["status"] == "success") & (trials["budget"] >= 1.0)]
+    return {"test_score": float(score), "test_loss": float(loss), "metric": metric.name, "fit_seconds": round(wall, 1),
+            "trials": int((trials["kind"] == "validation").sum()),
+            # the search's own view, free of test-set noise: its best validation loss
+            "best_val_loss": float(validated["loss"].min()) if len(validated) else float("nan")}
 
 
 def split(X: Any, y: Any, task: str, seed: int, **sizes: Any) -> list:
@@ -206,24 +209,28 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean rank of each arm per dataset (1 = lowest test loss) and wins of warm over cold."""
+    """Mean rank of each arm per dataset (1 = lowest test loss) and wins of warm over cold, on the test
+    loss and (where recorded) on the search's best validation loss, which test-set noise does not touch."""
     ok = frame.dropna(subset=["test_loss"]).copy()
     ok["rank"] = ok.groupby("dataset")["test_loss"].rank(ascending=True)
     out = ok.groupby("arm").agg(mean_rank=("rank", "mean"), datasets=("dataset", "nunique"),
                                 mean_trials=("trials", "mean"), mean_fit_s=("fit_seconds", "mean"))
-    wide = ok.pivot_table(index="dataset", columns="arm", values="test_loss")
+    columns = {"wins/ties/losses": "test_loss", "validation wins/ties/losses": "best_val_loss"}
+    wides = {label: ok.pivot_table(index="dataset", columns="arm", values=value)
+             for label, value in columns.items() if value in ok}
     for arm in out.index:
         if arm.startswith("warm@"):
             cold = "cold@" + arm.split("@")[1]
         elif arm == "portfolio8":
-            cold = next((a for a in wide.columns if a.startswith("random@")), "")
+            cold = next((a for a in wides["wins/ties/losses"].columns if a.startswith("random@")), "")
         else:
             continue
-        if cold in wide:
-            diff = (wide[cold] - wide[arm]).dropna()  # > 0: the arm has the lower loss
-            wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
-            out.loc[arm, "vs"] = cold
-            out.loc[arm, "wins/ties/losses"] = f"{wins}/{ties}/{losses}"
+        for label, wide in wides.items():
+            if cold in wide and arm in wide:
+                diff = (wide[cold] - wide[arm]).dropna()  # > 0: the arm has the lower loss
+                wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
+                out.loc[arm, "vs"] = cold
+                out.loc[arm, label] = f"{wins}/{ties}/{losses}"
     return out
 
 
@@ -271,10 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = finished_rows(args.out / "metalearning.csv", args.seed)
     done = {(r["dataset"], r["arm"]) for r in rows}
     record_run(args.out, sys.argv[1:] if argv is None else argv)
+    commit = str(git_state().get("commit") or "")[:7]
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} ({task_of[name]})", flush=True)
         for row in online_dataset(name, task_of[name], db, args, frozenset(a for d, a in done if d == name)):
-            rows.append(row)
+            rows.append({**row, "commit": commit})  # a resumed campaign may span commits
             pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
     frame = pd.DataFrame(rows)
     summary = summarize(frame)

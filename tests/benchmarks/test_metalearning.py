@@ -38,3 +38,16 @@ def test_summarize_counts_warm_wins_against_cold_of_the_same_budget():
     assert summary.loc["warm@30", "vs"] == "cold@30"
     assert summary.loc["warm@30", "wins/ties/losses"] == "2/1/1"
     assert summary.loc["warm@30", "mean_rank"] < summary.loc["cold@30", "mean_rank"]
+    assert "validation wins/ties/losses" not in summary  # older rows recorded no validation loss
+
+
+def test_summarize_also_counts_wins_on_the_best_validation_loss():
+    rows = []
+    for dataset, (cold, warm) in {"a": (0.5, 0.4), "b": (0.3, 0.2), "c": (0.2, 0.25)}.items():
+        rows += [{"dataset": dataset, "arm": "cold@30", "test_loss": cold, "best_val_loss": cold + 0.1,
+                  "trials": 5, "fit_seconds": 30},
+                 {"dataset": dataset, "arm": "warm@30", "test_loss": warm, "best_val_loss": cold,
+                  "trials": 6, "fit_seconds": 30}]
+    summary = ml.summarize(pd.DataFrame(rows))
+    assert summary.loc["warm@30", "wins/ties/losses"] == "2/0/1"
+    assert summary.loc["warm@30", "validation wins/ties/losses"] == "3/0/0"
