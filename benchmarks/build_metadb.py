@@ -128,15 +128,11 @@ def baseline_loss(y: np.ndarray, task: str, splits: list, metric: Any, n_classes
 
     One constant for all folds: per-fold priors, pooled, can score a ROC AUC away from 0.5.
     """
+    from autolearn.evaluation.metrics import constant_prediction
     from autolearn.evaluation.resampling import validation_rows
 
     rows = validation_rows(splits)
-    if task == "regression":
-        prediction = np.full(len(rows), float(np.mean(y)))
-    else:
-        counts = np.bincount(y.astype(int), minlength=n_classes).astype(float)
-        prediction = np.tile(counts / counts.sum(), (len(rows), 1))
-    return float(metric.loss(y[rows], prediction))
+    return float(metric.loss(y[rows], constant_prediction(y, task, len(rows), n_classes)))
 
 
 # -- the work folder ----------------------------------------------------------------------------------

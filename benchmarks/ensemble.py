@@ -261,7 +261,8 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
 
     base = {"version": autolearn.__version__, "dataset": spec.name, "collection": spec.collection,
             "seed": args.seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs, "started_at": utc_now()}
-    records = {v: dict(base, system=v, options={"ensemble": v, "refit": False if args.fold_models else "auto"},
+    refit = False if args.fold_models else "auto"
+    records = {v: dict(base, system=v, options={"ensemble": v, "refit": refit},
                       status="failed", reason="") for v in VARIANTS}
     run_dir = args.out / "raw" / "runs" / spec.name / f"seed{args.seed}"
     try:
@@ -282,8 +283,7 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
                      constant_score=constant_score(data.task, y_train, y_test, n_classes))
         log(f"   {spec.name}: {data.task}, {len(split.train)} train / {len(split.test)} test rows, "
             f"{data.X.shape[1]} features; searching {args.budget:g} s")
-        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir,
-                       False if args.fold_models else "auto")
+        model = search(train, y_train, data.task, args.budget, args.seed, args.n_jobs, run_dir, refit)
         t0 = time.perf_counter()
         models, info, dataset_info = build_variants(model, run_dir, args.budget, args.seed, args.n_jobs)
         X_test = check_X(test, fit=False, schema=model.search_.schema)

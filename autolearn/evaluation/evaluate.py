@@ -25,7 +25,7 @@ from autolearn.components.registry import Fidelity
 from autolearn.data.schema import Schema
 from autolearn.evaluation.continuation import DIRECTORY as CONTINUATION_DIRECTORY
 from autolearn.evaluation.continuation import ContinuationStore, FoldModels, TrialContinuation, folds_fingerprint
-from autolearn.evaluation.metrics import Metric
+from autolearn.evaluation.metrics import Metric, constant_prediction
 from autolearn.evaluation.resampling import Split, subsample, validation_rows
 from autolearn.evaluation.time_cap import FIT_SHARE, fit_within
 from autolearn.records import Outcome, TrialSpec
@@ -257,11 +257,7 @@ def training_losses(model: Any, data: TaskData, seed: int) -> dict[str, float]:
     n = len(data.y)
     rows = np.sort(np.random.default_rng(seed).choice(n, min(n, REFIT_CHECK_ROWS), replace=False))
     y = data.y[rows]
-    if data.task == "regression":
-        constant = np.full(len(rows), float(np.mean(data.y)))
-    else:
-        prior = np.bincount(data.y.astype(int), minlength=data.n_classes) / n
-        constant = np.tile(prior, (len(rows), 1))
+    constant = constant_prediction(data.y, data.task, len(rows), data.n_classes)
     pred = predict(model, take(data.X, rows), data.task, data.n_classes)
     train_loss = float(data.metric.loss(y, pred)) if np.all(np.isfinite(pred)) else math.inf
     return {"train_loss": train_loss, "constant_loss": float(data.metric.loss(y, constant))}

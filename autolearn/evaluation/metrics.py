@@ -108,6 +108,15 @@ _ALIASES = {
 _CLASSIFICATION_ONLY = {"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_weighted"}
 
 
+def constant_prediction(y: np.ndarray, task: str, n_rows: int, n_classes: int) -> np.ndarray:
+    """What the best constant predicts for ``n_rows`` rows: the class frequencies of ``y`` (n, K), or
+    its mean (n,). The zero of every "better than nothing" comparison."""
+    if task == "regression":
+        return np.full(n_rows, float(np.mean(y)))
+    prior = np.bincount(np.asarray(y).astype(int), minlength=n_classes) / len(y)
+    return np.tile(prior, (n_rows, 1))
+
+
 def get_metric(metric: str | Callable[..., float] | Metric | None, task: str) -> Metric:
     """Resolve a metric for ``task``; a clear ValueError names an unknown or unsuitable metric."""
     if task not in TASKS:

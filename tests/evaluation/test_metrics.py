@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from autolearn.evaluation.metrics import DEFAULT_METRIC, get_metric
+from autolearn.evaluation.metrics import DEFAULT_METRIC, constant_prediction, get_metric
 
 
 @pytest.fixture
@@ -74,3 +74,9 @@ def test_any_sklearn_scorer_and_callables(binary):
 def test_bad_metrics_are_named(metric, task, message):
     with pytest.raises(ValueError, match=message):
         get_metric(metric, task)
+
+
+def test_constant_prediction_is_the_class_frequencies_or_the_mean():
+    y = np.array([0, 0, 0, 2])
+    np.testing.assert_allclose(constant_prediction(y, "multiclass", 2, 3), [[0.75, 0.0, 0.25]] * 2)
+    np.testing.assert_allclose(constant_prediction(np.array([1.0, 2.0, 6.0]), "regression", 4, 0), [3.0] * 4)
