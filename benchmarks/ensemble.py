@@ -3,6 +3,7 @@ the stacking variants (ridge, lasso, elastic net) add, at what prediction time a
 
     python benchmarks/ensemble.py --budget 120 --suite main20.txt --seed 0 --out benchmarks/results/ensemble
     python benchmarks/ensemble.py --quick            # 2 small datasets (suites/small.txt), 15 s
+    python benchmarks/ensemble.py --report-only --out OUT0 --sources OUT1 --report-seeds 0 1   # mean over seeds
 
 **One search per dataset serves every variant.** Each dataset is split as the AutoML harness splits it
 (``benchmarks.automl``: same loader, same seeded 75/25 split, same Parquet task files), then
@@ -388,10 +389,43 @@ def _pct(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value * 100:+.2f} %"
 
 
-def write_report(out: Path, budget: float, seed: int, tol: float = TIE_TOLERANCE) -> str:
-    """``report.md``, ``ensemble.csv`` and ``ensemble.json`` from ``results.jsonl``; returns the Markdown."""
-    records = [r for r in read_results(out / "results.jsonl")
-               if float(r.get("budget", -1)) == float(budget) and int(r.get("seed", -1)) == seed]
+def seed_means(records: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
+    """One record per (dataset, variant): test metric and costs averaged over ``seeds``.
+
+    A single split's test rows decide a near-zero log loss by a handful of rows (shuttle swung from +47 % to
+    −63 % between seeds), so the comparison is also made on the mean over seeds. Only datasets that every
+    seed finished count; a variant that failed on any seed fails.
+    """
+    by_key: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for r in records:
+        by_key.setdefault((r["dataset"], r["system"]), {})[int(r["seed"])] = r  # the latest record wins
+    incomplete = {d for (d, _), per_seed in by_key.items() if not set(per_seed) >= set(seeds)}
+    label = "+".join(map(str, seeds))
+    averaged = []
+    for (dataset, _), per_seed in by_key.items():
+        if dataset in incomplete:
+            continue
+        runs = [per_seed[s] for s in seeds]
+        mean = dict(runs[0], seed=label, info={**(runs[0].get("info") or {}), "n_members": float(np.mean(
+            [(r.get("info") or {}).get("n_members", math.nan) for r in runs]))})
+        if any(r["status"] != "ok" for r in runs):
+            mean.update(status="failed", reason=next(r["reason"] for r in runs if r["status"] != "ok"))
+        else:
+            for key in (r["metric"], "score", "predict_time_per_1k", "model_size_bytes", "fit_time"):
+                mean[key] = float(np.mean([r.get(key, math.nan) for r in runs]))
+        averaged.append(mean)
+    return averaged
+
+
+def write_report(out: Path, budget: float, seeds: list[int], tol: float = TIE_TOLERANCE,
+                 sources: list[Path] = ()) -> str:
+    """``report.md``, ``ensemble.csv`` and ``ensemble.json`` from ``results.jsonl`` (of ``out`` and of the
+    ``sources`` folders); with several seeds, per dataset on the mean over seeds. Returns the Markdown."""
+    records = [r for folder in (out, *sources) for r in read_results(folder / "results.jsonl")
+               if float(r.get("budget", -1)) == float(budget) and int(r.get("seed", -1)) in seeds]
+    if len(seeds) > 1:
+        records = seed_means(records, list(seeds))
+    seed = ", ".join(map(str, seeds)) + (" (test metric averaged over the seeds per dataset)" if len(seeds) > 1 else "")
     df = comparison_frame(records, tol)
     if df.empty:
         text = f"# Ensembles vs the best single model\n\nNo results for budget {budget:g} s, seed {seed} yet.\n"
@@ -428,10 +462,11 @@ def write_report(out: Path, budget: float, seed: int, tol: float = TIE_TOLERANCE
                                                   for i in first],
                            "selection refit failures": [i.get("selection_refit_failures") if isinstance(i, dict)
                                                         else None for i in first]})
+    files = ", ".join(f"`{folder / 'results.jsonl'}`" for folder in (out, *sources))
     lines = [
         "# Ensembles vs the best single model", "",
         f"Budget {budget:g} s per search, seed {seed}, {df['dataset'].nunique()} dataset(s) "
-        f"(`{out / 'results.jsonl'}`). One search per dataset (`ensemble=\"selection\"`); `single` and the "
+        f"({files}). One search per dataset (`ensemble=\"selection\"`); `single` and the "
         "stacking variants are built from its stored validation predictions (see `benchmarks/ensemble.py`).", "",
         f"Change = relative difference of the test metric to the best single model, positive = better (AUC "
         f"higher, log loss / RMSE lower); beats / ties / loses at a tolerance of {tol:.1%}; failures lose.", "",
@@ -461,7 +496,7 @@ def write_report(out: Path, budget: float, seed: int, tol: float = TIE_TOLERANCE
     runs = out / "runs.jsonl"
     meta = json.loads(runs.read_text().splitlines()[-1]) if runs.exists() else {}
     (out / "ensemble.json").write_text(json.dumps(json_safe(
-        {"budget": budget, "seed": seed, "tie_tolerance": tol, "target": verdict, "last_run": meta,
+        {"budget": budget, "seeds": list(seeds), "tie_tolerance": tol, "target": verdict, "last_run": meta,
          "summary": summary.to_dict("records")}), indent=1) + "\n")
     return text
 
@@ -483,6 +518,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="search with refit=False: members are the averaged fold models (selection-refit refits them); "
                         "default refit='auto'")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
+    p.add_argument("--report-seeds", type=int, nargs="+",
+                   help="with --report-only: compare on the mean over these seeds (default: --seed alone)")
+    p.add_argument("--sources", type=Path, nargs="+", default=[],
+                   help="with --report-only: more OUT folders whose results.jsonl is read too (other seeds' runs)")
     p.add_argument("--quick", action="store_true", help=f"{QUICK_SUITE} (2 small datasets), {QUICK_BUDGET:g} s")
     args = p.parse_args(argv)
     if args.quick:
@@ -526,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{info.get('n_trials', 0)} trials, {info.get('n_candidates', 0)} candidates, post hoc "
                   f"{info.get('posthoc_seconds', math.nan):.0f} s)", flush=True)
         print(f"{len(todo)} datasets in {time.perf_counter() - start:.0f} s")
-    print(write_report(args.out, args.budget, args.seed, args.tie_tolerance))
+    print(write_report(args.out, args.budget, args.report_seeds or [args.seed], args.tie_tolerance, args.sources))
     print(f"report: {args.out / 'report.md'}")
     return 0
 

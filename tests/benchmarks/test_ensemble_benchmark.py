@@ -54,12 +54,32 @@ def test_report_files_and_resume_keys(tmp_path):
     log = ResultsLog(tmp_path / "results.jsonl")
     for r in results():
         log.append(r)
-    text = eb.write_report(tmp_path, budget=120.0, seed=0)
+    text = eb.write_report(tmp_path, budget=120.0, seeds=[0])
     assert "NOT met" in text and "d3" in text
     assert (tmp_path / "ensemble.csv").read_text().count("\n") == 21  # header + 4 datasets x 5 variants
     summary = json.loads((tmp_path / "ensemble.json").read_text())
     assert summary["target"]["datasets"] == 4
-    assert eb.write_report(tmp_path, budget=60.0, seed=0).startswith("# Ensembles")  # another budget: empty
+    assert eb.write_report(tmp_path, budget=60.0, seeds=[0]).startswith("# Ensembles")  # another budget: empty
+
+
+def test_seed_means_compare_the_mean_test_metric_over_seeds(tmp_path):
+    """d3 loses 2 % with seed 0 and wins 10 % with seed 1: on the mean it wins; d4 lacks seed 1 and drops out."""
+    log = ResultsLog(tmp_path / "s1" / "results.jsonl")
+    for r in results():
+        if r["dataset"] != "d4":
+            value = {"single": 1.00, "selection": 0.90}.get(r["system"], 1.00) if r["dataset"] == "d3" else r[r["metric"]]
+            log.append({**r, "seed": 1, r["metric"]: value, "score": value if r["metric"] == "auc" else -value})
+    first = ResultsLog(tmp_path / "results.jsonl")
+    for r in results():
+        first.append(r)
+    df = eb.comparison_frame(eb.seed_means(read_results(tmp_path / "results.jsonl")
+                                           + read_results(tmp_path / "s1" / "results.jsonl"), [0, 1]))
+    assert sorted(df["dataset"].unique()) == ["d1", "d2", "d3"]
+    d3 = df[(df["dataset"] == "d3") & (df["system"] == "selection")].iloc[0]
+    assert d3["value"] == pytest.approx(0.96) and d3["single_value"] == pytest.approx(1.0)
+    assert d3["outcome"] == "beats" and d3["seed"] == "0+1"
+    text = eb.write_report(tmp_path, budget=120.0, seeds=[0, 1], sources=[tmp_path / "s1"])
+    assert "**met**" in text and "averaged over the seeds" in text
 
 
 @pytest.mark.slow
