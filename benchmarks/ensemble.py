@@ -411,7 +411,7 @@ def seed_means(records: list[dict[str, Any]], seeds: list[int]) -> list[dict[str
         if any(r["status"] != "ok" for r in runs):
             mean.update(status="failed", reason=next(r["reason"] for r in runs if r["status"] != "ok"))
         else:
-            for key in (r["metric"], "score", "predict_time_per_1k", "model_size_bytes", "fit_time"):
+            for key in (mean["metric"], "score", "predict_time_per_1k", "model_size_bytes", "fit_time"):
                 mean[key] = float(np.mean([r.get(key, math.nan) for r in runs]))
         averaged.append(mean)
     return averaged
@@ -462,7 +462,8 @@ def write_report(out: Path, budget: float, seeds: list[int], tol: float = TIE_TO
                                                   for i in first],
                            "selection refit failures": [i.get("selection_refit_failures") if isinstance(i, dict)
                                                         else None for i in first]})
-    files = ", ".join(f"`{folder / 'results.jsonl'}`" for folder in (out, *sources))
+    files = ", ".join(f"`{folder / 'results.jsonl'}`" for folder in (out, *sources)
+                      if (folder / "results.jsonl").exists())
     lines = [
         "# Ensembles vs the best single model", "",
         f"Budget {budget:g} s per search, seed {seed}, {df['dataset'].nunique()} dataset(s) "
