@@ -64,6 +64,7 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -397,8 +398,8 @@ def seed_means(records: list[dict[str, Any]], seeds: list[int]) -> list[dict[str
     seed finished count; a variant that failed on any seed fails.
     """
     by_key: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
-    for r in records:
-        by_key.setdefault((r["dataset"], r["system"]), {})[int(r["seed"])] = r  # the latest record wins
+    for r in latest(records).values():
+        by_key.setdefault((r["dataset"], r["system"]), {})[int(r["seed"])] = r
     incomplete = {d for (d, _), per_seed in by_key.items() if not set(per_seed) >= set(seeds)}
     label = "+".join(map(str, seeds))
     averaged = []
@@ -418,7 +419,7 @@ def seed_means(records: list[dict[str, Any]], seeds: list[int]) -> list[dict[str
 
 
 def write_report(out: Path, budget: float, seeds: list[int], tol: float = TIE_TOLERANCE,
-                 sources: list[Path] = ()) -> str:
+                 sources: Sequence[Path] = ()) -> str:
     """``report.md``, ``ensemble.csv`` and ``ensemble.json`` from ``results.jsonl`` (of ``out`` and of the
     ``sources`` folders); with several seeds, per dataset on the mean over seeds. Returns the Markdown."""
     records = [r for folder in (out, *sources) for r in read_results(folder / "results.jsonl")
