@@ -76,7 +76,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autolearn.report.serialize import json_safe  # noqa: E402
 from benchmarks.automl import datasets as ds  # noqa: E402
-from benchmarks.automl.metrics import HIGHER_IS_BETTER, MAIN_METRIC, align_proba, constant_score  # noqa: E402
+from benchmarks.automl.metrics import (  # noqa: E402
+    HIGHER_IS_BETTER,
+    MAIN_METRIC,
+    align_proba,
+    constant_score,
+    outcome,
+    relative_change,
+)
 from benchmarks.automl.report import markdown_table  # noqa: E402
 from benchmarks.automl.results import FINAL, ResultsLog, latest, read_results, utc_now  # noqa: E402
 from benchmarks.automl.run import record_run  # noqa: E402
@@ -318,22 +325,6 @@ def run_dataset(spec: ds.DatasetSpec, args: argparse.Namespace, log: Any = print
 
 
 # -- comparison ----------------------------------------------------------------------------------------
-def relative_change(value: float, reference: float, higher_is_better: bool) -> float:
-    """``(value − reference) / |reference|``, oriented so that positive means better."""
-    if not (math.isfinite(value) and math.isfinite(reference)):
-        return math.nan
-    diff = value - reference if higher_is_better else reference - value
-    if abs(reference) < 1e-12:
-        return 0.0 if abs(diff) < 1e-12 else math.copysign(math.inf, diff)
-    return diff / abs(reference)
-
-
-def outcome(change: float, tol: float) -> str:
-    if math.isnan(change):
-        return "failed"
-    return "beats" if change > tol else "loses" if change < -tol else "ties"
-
-
 def comparison_frame(records: list[dict[str, Any]], tol: float = TIE_TOLERANCE) -> pd.DataFrame:
     """One row per (dataset, variant) with the metric value, its change vs ``single`` and the outcome."""
     df = pd.DataFrame.from_records(records)

@@ -1,90 +1,84 @@
 """Does neural architecture search pay, and does the "nn" model help the AutoML search?
 
-On shared datasets of at least 2,000 rows (binary, multiclass, regression), per seed, on a stratified
-75/25 split, the test score of
+    python benchmarks/nas.py --budget 300 --seeds 0 1 2 --out benchmarks/results/nas
+    python benchmarks/nas.py --quick --out /tmp/nas   # two small subsampled datasets, 20 s, one seed: does it run?
+    python benchmarks/nas.py --report-only --out benchmarks/results/nas
+
+On the datasets of ``suites/nas.txt`` (12 of ``shared/datasets`` with 2,000-23,000 rows: 4 binary, 4
+multiclass, 4 regression), for each seed, on the AutoML harness's seeded 75/25 split
+(``benchmarks.automl.splits``: same loader, same split), the test metric of
 
 * ``nas``: ``autolearn.nas.search`` (``--strategy``, ``--space``) within the budget;
-* ``nn_default``: our network with the default residual architecture (no search, early stopping);
+* ``nn_default``: our network with the default residual architecture (no search; early stopping, at most
+  the budget);
 * ``mlp_sklearn``: scikit-learn's default MLPClassifier / MLPRegressor (imputation, one-hot, scaling);
-* ``automl``: ``AutoClassifier`` / ``AutoRegressor`` with the default space;
+* ``automl``: ``AutoClassifier`` / ``AutoRegressor(time_budget=B, n_jobs=..., seed=s)``, the default space;
 * ``automl_nn``: the same with ``"nn"`` added to the default models.
 
-    python benchmarks/nas.py --budget 300 --seeds 0 1 2 --out benchmarks/results/nas
-    python benchmarks/nas.py --quick        # two small subsampled datasets, 20 s, one seed: does it run?
+Metric: the task's AMLB metric (ROC AUC binary, log loss multiclass, RMSE regression). Per dataset the
+metric is averaged over the seeds both compared systems finished; a system that failed on any seed loses.
+**Targets (issue "NAS")**: ``nas`` beats ``mlp_sklearn`` on at least 80 % of datasets; ``automl_nn`` is
+never more than 0.5 % worse than ``automl`` (relative change of the mean metric, oriented so that positive
+is better, as in ``benchmarks/ensemble.py``). A verdict is given once every dataset × seed × system ran;
+before that the report is marked interim.
 
-Scores are oriented so that higher is better: ROC AUC (binary), -log loss (multiclass), -RMSE
-(regression). Writes ``nas.csv`` (one row per dataset × seed × system, appended as runs finish) and
-``nas.json`` (rows, per-dataset means, mean ranks) and prints a Markdown table.
+Runs go seed by seed (every dataset with seed 0 first), so an interrupted run still covers the datasets.
+Output in ``--out``: ``results.jsonl`` (one line per run, appended and fsynced; a rerun skips finished
+runs), ``nas.csv`` (per dataset × system: mean metric over seeds and change vs the reference),
+``report.md``. Splits go to ``--out/raw/`` (git-ignored). Time: per dataset and seed 3 × 300 s of search
+plus the default network (up to the budget) and the MLP: 12 datasets × 3 seeds ≈ 10 h on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import os
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # every network trains on one thread, as in search workers: torch's thread pool on a busy machine is
 # many times slower, and the comparison should not depend on what else the machine runs
 os.environ.setdefault("AUTOLEARN_TORCH_THREADS", "1")
 
-import autolearn.components.neural  # noqa: E402,F401  (registers "nn" until autolearn.components imports it)
-from autolearn import AutoClassifier, AutoRegressor, nas  # noqa: E402
-from autolearn.components import components  # noqa: E402
-from autolearn.data import load_table  # noqa: E402
-from autolearn.evaluation.metrics import get_metric  # noqa: E402
+from benchmarks.automl import datasets as ds  # noqa: E402
+from benchmarks.automl.metrics import (  # noqa: E402
+    HIGHER_IS_BETTER,
+    MAIN_METRIC,
+    align_proba,
+    evaluate,
+    outcome,
+    relative_change,
+)
+from benchmarks.automl.report import markdown_table  # noqa: E402
+from benchmarks.automl.results import ResultsLog, latest, read_results, utc_now  # noqa: E402
+from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-# Four per task, 2k-23k rows, numeric and integer-coded categorical columns; chosen for variety, not results.
-DEFAULT_DATASETS = [
-    "openml_binary/kc1", "openml_binary/ozone_level_8hr", "pmlb/spambase", "pmlb/phoneme",
-    "pmlb/splice", "pmlb/optdigits", "pmlb/nursery", "pmlb/page_blocks",
-    "pmlb/529_pollen", "arff/kin8nm", "arff/ailerons", "pmlb/574_house_16H",
-]
-QUICK_DATASETS = ["pmlb/phoneme", "pmlb/529_pollen"]
 SYSTEMS = ("nas", "nn_default", "mlp_sklearn", "automl", "automl_nn")
+# (system, reference, rule): "share" = beats the reference on at least `value` of the datasets;
+# "worst" = never worse than the reference by more than `value` (relative)
+TARGETS = (("nas", "mlp_sklearn", "share", 0.80), ("automl_nn", "automl", "worst", -0.005))
+TIE_TOLERANCE = 0.001
+QUICK_DATASETS = ["phoneme", "529_pollen"]
+QUICK_BUDGET, QUICK_ROWS, QUICK_EPOCHS = 20.0, 600, 20
 
 
-def load(item: str, index: pd.DataFrame, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, pd.Series, str]:
-    collection, name = item.split("/", 1)
-    row = index[(index["collection"] == collection) & (index["name"] == name)]
-    if row.empty:
-        raise ValueError(f"{item!r} is not in {DATASETS_DIR / 'index.csv'}")
-    row = row.iloc[0]
-    X, y = load_table(DATASETS_DIR / row["path"], target=row["target"])
-    task = str(row["task"])
-    if max_rows is not None and len(X) > max_rows:
-        keep, _ = train_test_split(np.arange(len(X)), train_size=max_rows, random_state=seed,
-                                   stratify=None if task == "regression" else y)
-        X, y = X.iloc[keep].reset_index(drop=True), y.iloc[keep].reset_index(drop=True)
-    return X, y, task
+# -- one run -------------------------------------------------------------------------------------------
+def sklearn_mlp(task: str, seed: int) -> Any:
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-
-def test_score(task: str, model, X, y) -> float:
-    """Higher is better: AUC, -log loss, -RMSE on the test rows."""
-    metric = get_metric(None, task)
-    if task == "regression":
-        return -metric.loss(np.asarray(y, dtype=float), model.predict(X))
-    classes = list(model.classes_)
-    encoded = np.array([classes.index(v) for v in y])
-    score = metric.score(encoded, np.asarray(model.predict_proba(X), dtype=float))
-    return score if metric.greater_is_better else -score
-
-
-def sklearn_mlp(task: str, seed: int):
     prep = ColumnTransformer([
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(dtype_include="number")),
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
@@ -94,86 +88,250 @@ def sklearn_mlp(task: str, seed: int):
     return make_pipeline(prep, model)
 
 
-def run_system(system: str, task: str, X_tr, y_tr, budget: float, seed: int, args: argparse.Namespace):
+def fit_system(system: str, task: str, X: pd.DataFrame, y: np.ndarray, seed: int, args: argparse.Namespace) -> Any:
+    from autolearn import AutoClassifier, AutoRegressor, nas
+    from autolearn.components import components
+
     regression = task == "regression"
     if system == "nas":
-        return nas.search(X_tr, y_tr, task, strategy=args.strategy, space=args.space, time_budget=budget,
+        return nas.search(X, y, task, strategy=args.strategy, space=args.space, time_budget=args.budget,
                           max_epochs=args.max_epochs, seed=seed, n_jobs=args.n_jobs)
     if system == "nn_default":
         cls = nas.NeuralNetRegressor if regression else nas.NeuralNetClassifier
-        return cls(epochs=args.max_epochs, seed=seed, max_time=budget).fit(X_tr, y_tr)
+        return cls(epochs=args.max_epochs, seed=seed, max_time=args.budget).fit(X, y)
     if system == "mlp_sklearn":
-        return sklearn_mlp(task, seed).fit(X_tr, y_tr)
-    cls = AutoRegressor if regression else AutoClassifier
+        return sklearn_mlp(task, seed).fit(X, y)
     include = None
     if system == "automl_nn":
         include = [c.name for c in components("model", task) if c.default_in_space] + ["nn"]
-    model = cls(time_budget=budget, n_jobs=args.n_jobs, seed=seed, include=include)
-    return model.fit(X_tr, y_tr) if regression else model.fit(X_tr, y_tr, task=task)
+    options = dict(time_budget=args.budget, n_jobs=args.n_jobs, seed=seed, include=include)
+    return AutoRegressor(**options).fit(X, y) if regression else AutoClassifier(**options).fit(X, y, task=task)
 
 
-def summarize(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    ok = df[df["status"] == "ok"]
-    table = ok.pivot_table(index="dataset", columns="system", values="score", aggfunc="mean")
-    complete = table.dropna(axis=0, how="any")
-    ranks = complete.rank(axis=1, ascending=False).mean() if len(complete) else pd.Series(dtype=float)
-    return table, ranks
+def describe(system: str, model: Any) -> dict[str, Any]:
+    """What a run's record keeps about the fitted model: the architecture, how many were tried, and
+    for the AutoML runs how many trials ran and what share of the ensemble the networks hold."""
+    if system == "nas":
+        return {"architecture": str(model.architecture_), "n_trials": len(model.history_)}
+    if system == "nn_default":
+        return {"architecture": str(getattr(model, "architecture_", ""))}
+    if system.startswith("automl"):
+        board = model.leaderboard()
+        return {"n_trials": len(board), "n_nn_trials": int((board["model"] == "nn").sum()),
+                "nn_weight": float(board.loc[board["model"] == "nn", "ensemble_weight"].sum())}
+    return {}
+
+
+def run_one(spec: ds.DatasetSpec, system: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Split, fit ``system`` on the training rows, score on the test rows; failures are recorded, not raised."""
+    import autolearn
+
+    record: dict[str, Any] = {"version": autolearn.__version__, "system": system, "dataset": spec.name,
+                              "seed": seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs,
+                              "started_at": utc_now(), "status": "failed", "reason": ""}
+    try:
+        data = ds.load(spec)
+        X, y_raw = data.X, data.y
+        if args.max_rows and len(X) > args.max_rows:  # --quick: a seeded random subsample
+            keep = np.sort(np.random.default_rng(seed).permutation(len(X))[:args.max_rows])
+            X, y_raw = X.iloc[keep].reset_index(drop=True), y_raw.iloc[keep].reset_index(drop=True)
+        y, _ = encode_target(y_raw, data.task)
+        (split,) = load_or_make_splits(args.out / "raw" / "splits" / spec.name / f"seed{seed}.npz", spec.name,
+                                       y_raw, data.task, seed, 1)
+        X_train, X_test = X.iloc[split.train], X.iloc[split.test]
+        record.update(task=data.task, metric=MAIN_METRIC[data.task], n_train=len(split.train),
+                      n_test=len(split.test))
+        start = time.monotonic()
+        model = fit_system(system, data.task, X_train, y[split.train], seed, args)
+        record["fit_time"] = time.monotonic() - start
+        if data.task == "regression":
+            scores = evaluate("regression", y[split.test], pred=model.predict(X_test))
+        else:
+            n_classes = int(y.max()) + 1
+            proba = align_proba(model.predict_proba(X_test), [int(c) for c in model.classes_], n_classes)
+            scores = evaluate(data.task, y[split.test], proba=proba)
+        record.update({k: v for k, v in scores.items() if k != "metric"}, **describe(system, model), status="ok")
+    except Exception:  # one run failing must not stop the benchmark
+        record["reason"] = traceback.format_exc()
+    record["finished_at"] = utc_now()
+    return record
+
+
+# -- comparison ----------------------------------------------------------------------------------------
+def dataset_means(records: list[dict[str, Any]], systems: Sequence[str]) -> pd.DataFrame:
+    """One row per (dataset, system): the metric averaged over the seeds it finished, with ``failed``
+    set when any of its seeds failed."""
+    rows = []
+    frame = pd.DataFrame.from_records(records)
+    for (dataset, system), group in frame.groupby(["dataset", "system"], sort=False):
+        if system not in systems:
+            continue
+        metric = group["metric"].dropna().iloc[0] if group["metric"].notna().any() else None
+        ok = group[group["status"] == "ok"]
+        values = pd.to_numeric(ok[metric], errors="coerce") if metric else pd.Series(dtype=float)
+        rows.append({"dataset": dataset, "system": system, "task": group["task"].dropna().iloc[0]
+                     if group["task"].notna().any() else None, "metric": metric,
+                     "seeds": sorted(int(s) for s in ok["seed"]), "failed": bool((group["status"] != "ok").any()),
+                     "value": float(values.mean()) if len(values) else math.nan,
+                     "fit_time": float(ok["fit_time"].mean()) if len(ok) else math.nan})
+    return pd.DataFrame(rows)
+
+
+def paired_change(records: list[dict[str, Any]], system: str, reference: str) -> pd.DataFrame:
+    """Per dataset: the mean metric of ``system`` and ``reference`` over the seeds both finished, its
+    relative change (positive = better) and the outcome; a failure of ``system`` on any seed is ``failed``."""
+    frame = pd.DataFrame.from_records(records)
+    rows = []
+    for dataset, group in frame.groupby("dataset", sort=False):
+        runs = {s: group[group["system"] == s] for s in (system, reference)}
+        if runs[system].empty or runs[reference].empty:
+            continue
+        metric = next(m for m in group["metric"] if isinstance(m, str))
+        ok = {s: r[r["status"] == "ok"].set_index("seed")[metric] for s, r in runs.items()}
+        seeds = sorted(set(ok[system].index) & set(ok[reference].index))
+        value = float(ok[system].loc[seeds].mean()) if seeds else math.nan
+        ref = float(ok[reference].loc[seeds].mean()) if seeds else math.nan
+        failed = bool((runs[system]["status"] != "ok").any())
+        change = math.nan if failed else relative_change(value, ref, HIGHER_IS_BETTER[metric])
+        rows.append({"dataset": dataset, "metric": metric, "seeds": len(seeds), system: value, reference: ref,
+                     "change": change, "outcome": outcome(change, TIE_TOLERANCE)})
+    return pd.DataFrame(rows)
+
+
+def verdict(pairs: pd.DataFrame, rule: str, value: float) -> dict[str, Any]:
+    """Whether one target holds on these per-dataset comparisons."""
+    if pairs.empty:
+        return {"datasets": 0, "met": False, "share_beats": math.nan, "worst_change": math.nan, "worst_dataset": ""}
+    beats = float((pairs["outcome"] == "beats").mean())
+    changes = pairs["change"].fillna(-math.inf)
+    worst = pairs.loc[changes.idxmin()]
+    met = beats >= value if rule == "share" else bool(changes.min() >= value)
+    return {"datasets": len(pairs), "met": bool(met), "share_beats": beats,
+            "worst_change": float(changes.min()), "worst_dataset": str(worst["dataset"])}
+
+
+def _pct(v: float) -> str:
+    return "–" if not math.isfinite(v) else f"{v * 100:+.2f} %"
+
+
+def write_report(out: Path, budget: float, systems: Sequence[str], expected: int | None = None) -> str:
+    """``report.md`` and ``nas.csv`` from the last record of every run at ``budget`` in ``results.jsonl``.
+
+    ``expected``: how many runs the full benchmark has; fewer finished runs make the report interim."""
+    records = [r for r in latest(read_results(out / "results.jsonl")).values()
+               if float(r["budget"]) == float(budget) and r["system"] in systems]
+    if not records:
+        text = f"# Neural architecture search\n\nNo results at {budget:g} s yet.\n"
+        (out / "report.md").write_text(text)
+        return text
+    means = dataset_means(records, systems)
+    means.to_csv(out / "nas.csv", index=False)
+    complete = expected is not None and len(records) >= expected
+    seeds = sorted({int(r["seed"]) for r in records})
+    lines = ["# Neural architecture search vs default networks, and AutoML with and without \"nn\"", "",
+             f"Budget {budget:g} s, seeds {seeds}, {means['dataset'].nunique()} dataset(s), {len(records)} runs "
+             f"(`{out / 'results.jsonl'}`){'' if complete else ' — **interim**: not every run has finished'}. "
+             "Metric per dataset: the mean over the seeds both compared systems finished; AUC (binary, higher "
+             "is better), log loss (multiclass) and RMSE (regression, lower is better). Change = relative "
+             f"difference, positive = better; beats / ties / loses at {TIE_TOLERANCE:.1%}; a failure loses.", ""]
+    summary, pair_sections = [], []
+    for system, reference, rule, value in TARGETS:
+        if system not in systems or reference not in systems:
+            continue
+        pairs = paired_change(records, system, reference)
+        v = verdict(pairs, rule, value)
+        goal = (f"beats {reference} on ≥ {value:.0%} of datasets" if rule == "share"
+                else f"never more than {-value:.1%} worse than {reference}")
+        state = ("**met**" if v["met"] else "**NOT met**") if complete else ("holds so far" if v["met"] else
+                                                                                "fails so far")
+        summary.append({"system": system, "reference": reference, "target": goal, "datasets": v["datasets"],
+                        "beats": int((pairs["outcome"] == "beats").sum()) if len(pairs) else 0,
+                        "ties": int((pairs["outcome"] == "ties").sum()) if len(pairs) else 0,
+                        "loses": int(pairs["outcome"].isin(["loses", "failed"]).sum()) if len(pairs) else 0,
+                        "worst": f"{_pct(v['worst_change'])} ({v['worst_dataset']})", "verdict": state})
+        if len(pairs):
+            pair_sections += [f"## {system} vs {reference}", "",
+                      markdown_table(pairs.assign(change=pairs["change"].map(_pct)), digits=4), ""]
+    table = means.pivot_table(index="dataset", columns="system", values="value", aggfunc="first", sort=False)
+    table = table[[s for s in systems if s in table.columns]]
+    table.insert(0, "metric", means.groupby("dataset", sort=False)["metric"].first().reindex(table.index))
+    oriented = means.assign(score=[v if HIGHER_IS_BETTER.get(m or "auc", True) else -v
+                                   for v, m in zip(means["value"], means["metric"])])
+    ranks = (oriented.pivot_table(index="dataset", columns="system", values="score").dropna()
+             .rank(axis=1, ascending=False).mean().reindex([s for s in systems]))
+    times = means.pivot_table(index="dataset", columns="system", values="fit_time", sort=False)
+    lines += ["## Targets", "", markdown_table(pd.DataFrame(summary)), "",
+            "## Test metric per dataset (mean over seeds)", "", markdown_table(table.reset_index(), digits=4), "",
+            "## Mean rank over datasets every system finished (1 = best)", "",
+            markdown_table(ranks.rename("mean rank").reset_index(), digits=2), "",
+            "## Fit time per dataset (seconds, mean over seeds)", "",
+            markdown_table(times[[s for s in systems if s in times.columns]].reset_index(), digits=0), ""]
+    failures = [r for r in records if r["status"] != "ok"]
+    tail = (["## Failures", ""] + [f"- {r['dataset']} / {r['system']} / seed {r['seed']}: "
+                                   f"{((r.get('reason') or '').strip().splitlines() or [''])[-1][:160]}"
+                                   for r in failures] + [""]) if failures else []
+    text = "\n".join(lines + pair_sections + tail)
+    (out / "report.md").write_text(text + "\n")
+    return text
+
+
+# -- command line --------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from autolearn import nas
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--budget", type=float, help=f"seconds per search (default 300; {QUICK_BUDGET:g} with --quick)")
+    p.add_argument("--seeds", type=int, nargs="+", help="default 0 1 2 (0 with --quick)")
+    p.add_argument("--systems", nargs="+", choices=SYSTEMS, help=f"default all: {' '.join(SYSTEMS)}")
+    p.add_argument("--suite", default="nas.txt", help="suite file (benchmarks/automl/suites/)")
+    p.add_argument("--datasets", nargs="+", help="names, suite files or paths instead of --suite")
+    p.add_argument("--data-root", type=Path, help="folder with index.csv (default ../shared/datasets)")
+    p.add_argument("--strategy", default="evolution", choices=nas.STRATEGIES)
+    p.add_argument("--space", default="residual", choices=nas.SPACES)
+    p.add_argument("--max-epochs", type=int, help=f"default 50 ({QUICK_EPOCHS} with --quick)")
+    p.add_argument("--max-rows", type=int, help="subsample larger datasets to this many rows")
+    p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/nas"))
+    p.add_argument("--retry-failed", action="store_true", help="redo runs that failed")
+    p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
+    p.add_argument("--quick", action="store_true",
+                   help=f"{' and '.join(QUICK_DATASETS)} subsampled to {QUICK_ROWS} rows, {QUICK_BUDGET:g} s, seed 0")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.budget = args.budget or QUICK_BUDGET
+        args.datasets = args.datasets or QUICK_DATASETS
+        args.seeds = args.seeds or [0]
+        args.max_rows = args.max_rows or QUICK_ROWS
+        args.max_epochs = args.max_epochs or QUICK_EPOCHS
+    args.budget = args.budget or 300.0
+    args.datasets = args.datasets or [args.suite]
+    args.seeds = args.seeds or [0, 1, 2]
+    args.max_epochs = args.max_epochs or 50
+    args.systems = list(dict.fromkeys(args.systems or SYSTEMS))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", help="collection/name items of shared/datasets/index.csv")
-    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds per search (nas, automl, automl_nn)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--strategy", default="evolution", choices=nas.STRATEGIES)
-    parser.add_argument("--space", default="residual", choices=nas.SPACES)
-    parser.add_argument("--max-epochs", type=int, default=50)
-    parser.add_argument("--max-rows", type=int, help="subsample larger datasets to this many rows")
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--out", default="benchmarks/results/nas")
-    parser.add_argument("--quick", action="store_true", help="2 datasets subsampled to 600 rows, 20 s, seed 0")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.datasets = args.datasets or QUICK_DATASETS
-        args.budget, args.seeds, args.max_rows, args.max_epochs = 20.0, [0], args.max_rows or 600, 20
-    items = args.datasets or DEFAULT_DATASETS
-    index = pd.read_csv(DATASETS_DIR / "index.csv")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "nas.csv"
-    rows: list[dict] = []
-    for item in items:
-        for seed in args.seeds:
-            X, y, task = load(item, index, args.max_rows, seed)
-            X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed,
-                                                      stratify=None if task == "regression" else y)
-            for system in args.systems:
-                row = {"dataset": item, "task": task, "seed": seed, "system": system, "budget": args.budget,
-                       "n_rows": len(X), "status": "ok", "score": np.nan, "fit_time": np.nan, "error": "",
-                       "architecture": ""}
-                t0 = time.monotonic()
-                try:
-                    model = run_system(system, task, X_tr, y_tr, args.budget, seed, args)
-                    row["fit_time"] = time.monotonic() - t0
-                    row["score"] = test_score(task, model, X_te, y_te)
-                    row["architecture"] = str(getattr(model, "architecture_", ""))
-                except Exception as exc:  # noqa: BLE001 - one failure must not end the benchmark
-                    row.update(status="failed", fit_time=time.monotonic() - t0, error=repr(exc))
-                    traceback.print_exc()
-                rows.append(row)
-                pd.DataFrame([row]).to_csv(csv_path, mode="a", header=not csv_path.exists(), index=False)
-                print(f"{item:32s} seed {seed} {system:12s} {row['status']:6s} score {row['score']:.4f} "
-                      f"({row['fit_time']:.0f} s)", flush=True)
-    df = pd.DataFrame(rows)
-    table, ranks = summarize(df)
-    report = {"args": {k: v for k, v in vars(args).items()}, "rows": rows,
-              "mean_scores": table.reset_index().to_dict(orient="records"), "mean_ranks": ranks.to_dict()}
-    (out / "nas.json").write_text(json.dumps(report, indent=1, default=str))
-    print("\nmean test score per dataset (higher is better: AUC, -log loss, -RMSE)\n")
-    print(table.to_markdown(floatfmt=".4f") if hasattr(table, "to_markdown") else table.to_string())
-    print("\nmean rank over datasets where every system finished (1 is best)\n")
-    print(ranks.sort_values().to_string(float_format=lambda v: f"{v:.2f}"))
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    specs = ds.resolve(args.datasets, args.data_root)
+    expected = len(specs) * len(args.seeds) * len(args.systems)
+    if not args.report_only:
+        log = ResultsLog(args.out / "results.jsonl")
+        done = log.done(retry=("failed",) if args.retry_failed else ())
+        todo = [(spec, seed, s) for seed in args.seeds for spec in specs for s in args.systems
+                if (s, spec.name, seed, 0, float(args.budget)) not in done]
+        print(f"{len(specs)} datasets × {len(args.seeds)} seeds × {len(args.systems)} systems: {len(todo)} runs "
+              f"to do at {args.budget:g} s -> {args.out}", flush=True)
+        for i, (spec, seed, system) in enumerate(todo, 1):
+            record = run_one(spec, system, seed, args)
+            log.append(record)
+            what = (f"{record['metric']}={record[record['metric']]:.4f} ({record['fit_time']:.0f} s)"
+                    if record["status"] == "ok" else
+                    f"failed: {record['reason'].strip().splitlines()[-1][:120]}")
+            print(f"[{i}/{len(todo)}] {spec.name} seed {seed} {system}: {what}", flush=True)
+    print(write_report(args.out, args.budget, args.systems, expected))
+    print(f"report: {args.out / 'report.md'}")
     return 0
 
 

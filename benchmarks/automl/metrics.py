@@ -80,6 +80,23 @@ def evaluate(task: str, y_true: np.ndarray, proba: np.ndarray | None = None,
     return out
 
 
+def relative_change(value: float, reference: float, higher_is_better: bool) -> float:
+    """``(value − reference) / |reference|``, oriented so that positive means better."""
+    if not (math.isfinite(value) and math.isfinite(reference)):
+        return math.nan
+    diff = value - reference if higher_is_better else reference - value
+    if abs(reference) < 1e-12:
+        return 0.0 if abs(diff) < 1e-12 else math.copysign(math.inf, diff)
+    return diff / abs(reference)
+
+
+def outcome(change: float, tol: float) -> str:
+    """``beats`` / ``ties`` / ``loses`` at a relative tolerance ``tol``; no change (NaN) is ``failed``."""
+    if math.isnan(change):
+        return "failed"
+    return "beats" if change > tol else "loses" if change < -tol else "ties"
+
+
 def constant_prediction(task: str, y_train: np.ndarray, n_test: int, n_classes: int) -> np.ndarray:
     """The constant predictor AMLB normalizes against: class priors of the training rows, or their mean."""
     y_train = np.asarray(y_train)

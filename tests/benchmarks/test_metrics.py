@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.automl.metrics import align_proba, constant_score, evaluate
+from benchmarks.automl.metrics import align_proba, constant_score, evaluate, outcome, relative_change
 
 
 def test_binary_auc_and_orientation():
@@ -45,3 +45,12 @@ def test_constant_predictor_scores():
     assert constant_score("multiclass", np.array([0, 1, 1, 1]), y_test, 2) == pytest.approx(-prior_loss)
     assert constant_score("regression", np.array([1.0, 3.0]), np.array([2.0, 4.0]), 0) == pytest.approx(
         -math.sqrt(2.0))
+
+
+def test_relative_change_is_oriented_so_that_positive_is_better():
+    assert relative_change(0.99, 0.9, higher_is_better=True) == pytest.approx(0.1)
+    assert relative_change(0.9, 1.0, higher_is_better=False) == pytest.approx(0.1)  # lower RMSE: better
+    assert relative_change(1.1, 1.0, higher_is_better=False) == pytest.approx(-0.1)
+    assert relative_change(0.0, 0.0, higher_is_better=False) == 0.0
+    assert math.isnan(relative_change(math.nan, 1.0, higher_is_better=True))
+    assert [outcome(c, 1e-3) for c in (0.01, 0.0005, -0.01, math.nan)] == ["beats", "ties", "loses", "failed"]
