@@ -8,6 +8,10 @@ strategy=..., n_jobs=...)`` fit on the training part of the AutoML harness's see
 (``benchmarks.automl.splits``: same loader, same split), scored on the test part with the task's AMLB
 metric (ROC AUC binary, log loss multiclass, RMSE regression). Strategies: ``random``, ``gp`` (Bayesian
 optimization), ``sh``, ``hyperband``, ``bohb``, ``asha`` and ``auto`` (the AutoML default).
+Every strategy runs with the estimator's defaults otherwise, so each starts with the same meta-learned
+warm start (``warm_start=True``: the meta-database's portfolio as the initial design) and
+``auto`` adds the hand-made portfolio before its Gaussian process (``autolearn.strategy``); the curves
+compare what the strategies make of the budget from there.
 
 **Anytime curve.** From the fitted estimator's trial records (``search_.records``): every successful
 validation trial at full budget (``budget >= 1``, what the ensemble may use; lower-rung results do not
