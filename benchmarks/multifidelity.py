@@ -55,9 +55,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.automl import datasets as ds  # noqa: E402
-from benchmarks.automl.metrics import MAIN_METRIC, align_proba, evaluate  # noqa: E402
+from benchmarks.automl.metrics import MAIN_METRIC, n_classes, score_model  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import ResultsLog, read_results, result_key, utc_now  # noqa: E402
+from benchmarks.automl.results import ResultsLog, new_record, read_results, result_key, utc_now  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 STRATEGIES = ("random", "gp", "sh", "hyperband", "bohb", "asha", "auto")
@@ -174,12 +174,9 @@ def summarize(df: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
 # -- one run -------------------------------------------------------------------------------------------
 def run_one(spec: ds.DatasetSpec, strategy: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """Split, search with ``strategy``, score on the test rows; the record keeps the anytime curve."""
-    import autolearn
     from autolearn import AutoClassifier, AutoRegressor
 
-    record: dict[str, Any] = {"version": autolearn.__version__, "system": strategy, "dataset": spec.name,
-                              "seed": seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs,
-                              "started_at": utc_now(), "status": "failed", "reason": ""}
+    record = new_record(strategy, spec.name, seed, args.budget, args.n_jobs)
     try:
         data = ds.load(spec)
         y, _ = encode_target(data.y, data.task)
@@ -192,12 +189,9 @@ def run_one(spec: ds.DatasetSpec, strategy: str, seed: int, args: argparse.Names
         start = time.time()
         if data.task == "regression":
             est = AutoRegressor(**options).fit(X_train, y[split.train])
-            scores = evaluate("regression", y[split.test], pred=est.predict(X_test))
         else:
             est = AutoClassifier(**options).fit(X_train, y[split.train], task=data.task)
-            n_classes = int(y.max()) + 1
-            proba = align_proba(est.predict_proba(X_test), [int(c) for c in est.classes_], n_classes)
-            scores = evaluate(data.task, y[split.test], proba=proba)
+        scores = score_model(data.task, est, X_test, y[split.test], n_classes(data.task, y))
         fit_time = time.time() - start
         records = est.search_.records
         validation = [r for r in records if r.result is not None and r.spec.instance is None]

@@ -53,13 +53,13 @@ from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import (  # noqa: E402
     HIGHER_IS_BETTER,
     MAIN_METRIC,
-    align_proba,
-    evaluate,
+    n_classes,
     outcome,
     relative_change,
+    score_model,
 )
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import ResultsLog, latest, read_results, utc_now  # noqa: E402
+from benchmarks.automl.results import ResultsLog, latest, new_record, read_results, utc_now  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 SYSTEMS = ("nas", "nn_default", "mlp_sklearn", "automl", "automl_nn")
@@ -124,11 +124,7 @@ def describe(system: str, model: Any) -> dict[str, Any]:
 
 def run_one(spec: ds.DatasetSpec, system: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """Split, fit ``system`` on the training rows, score on the test rows; failures are recorded, not raised."""
-    import autolearn
-
-    record: dict[str, Any] = {"version": autolearn.__version__, "system": system, "dataset": spec.name,
-                              "seed": seed, "fold": 0, "budget": float(args.budget), "cores": args.n_jobs,
-                              "started_at": utc_now(), "status": "failed", "reason": ""}
+    record = new_record(system, spec.name, seed, args.budget, args.n_jobs)
     try:
         data = ds.load(spec)
         X, y_raw = data.X, data.y
@@ -144,12 +140,7 @@ def run_one(spec: ds.DatasetSpec, system: str, seed: int, args: argparse.Namespa
         start = time.monotonic()
         model = fit_system(system, data.task, X_train, y[split.train], seed, args)
         record["fit_time"] = time.monotonic() - start
-        if data.task == "regression":
-            scores = evaluate("regression", y[split.test], pred=model.predict(X_test))
-        else:
-            n_classes = int(y.max()) + 1
-            proba = align_proba(model.predict_proba(X_test), [int(c) for c in model.classes_], n_classes)
-            scores = evaluate(data.task, y[split.test], proba=proba)
+        scores = score_model(data.task, model, X_test, y[split.test], n_classes(data.task, y))
         record.update({k: v for k, v in scores.items() if k != "metric"}, **describe(system, model), status="ok")
     except Exception:  # one run failing must not stop the benchmark
         record["reason"] = traceback.format_exc()

@@ -11,6 +11,7 @@ matrices in that column order, so a system that never saw a rare class still get
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import (
@@ -78,6 +79,20 @@ def evaluate(task: str, y_true: np.ndarray, proba: np.ndarray | None = None,
     out["metric"] = main  # type: ignore[assignment]
     out["score"] = oriented(main, out[main])
     return out
+
+
+def n_classes(task: str, y_encoded: np.ndarray) -> int:
+    """Number of classes of an encoded target (0 for regression)."""
+    return 0 if task == "regression" else int(np.max(y_encoded)) + 1
+
+
+def score_model(task: str, model: Any, X_test: Any, y_test: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Every metric of a fitted model on the test rows (labels encoded 0..K-1 for classification):
+    ``predict`` for regression, else ``predict_proba`` aligned through the model's ``classes_``."""
+    if task == "regression":
+        return evaluate(task, y_test, pred=model.predict(X_test))
+    proba = align_proba(model.predict_proba(X_test), [int(c) for c in model.classes_], n_classes)
+    return evaluate(task, y_test, proba=proba)
 
 
 def relative_change(value: float, reference: float, higher_is_better: bool) -> float:

@@ -35,6 +35,15 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def new_record(system: str, dataset: str, seed: int, budget: float, cores: int) -> dict[str, Any]:
+    """The start of one run's record: its key, the autolearn version and the start time, status
+    ``failed`` until the run says otherwise."""
+    import autolearn
+
+    return {"version": autolearn.__version__, "system": system, "dataset": dataset, "seed": seed, "fold": 0,
+            "budget": float(budget), "cores": cores, "started_at": utc_now(), "status": "failed", "reason": ""}
+
+
 def read_results(path: Path) -> list[dict[str, Any]]:
     """Every complete line of ``path`` (a line cut short by a kill is skipped with a warning)."""
     path = Path(path)

@@ -5,7 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.automl.metrics import align_proba, constant_score, evaluate, outcome, relative_change
+from benchmarks.automl.metrics import (
+    align_proba,
+    constant_score,
+    evaluate,
+    n_classes,
+    outcome,
+    relative_change,
+    score_model,
+)
 
 
 def test_binary_auc_and_orientation():
@@ -54,3 +62,26 @@ def test_relative_change_is_oriented_so_that_positive_is_better():
     assert relative_change(0.0, 0.0, higher_is_better=False) == 0.0
     assert math.isnan(relative_change(math.nan, 1.0, higher_is_better=True))
     assert [outcome(c, 1e-3) for c in (0.01, 0.0005, -0.01, math.nan)] == ["beats", "ties", "loses", "failed"]
+
+
+class _Fixed:
+    """A fitted model stand-in that predicts fixed values: the scoring, not a model, is under test."""
+
+    def __init__(self, proba=None, values=None, classes=None):
+        self.proba, self.values, self.classes_ = proba, values, classes
+
+    def predict_proba(self, X):
+        return self.proba
+
+    def predict(self, X):
+        return self.values
+
+
+def test_score_model_aligns_probabilities_through_the_models_classes():
+    y = np.array([0, 2, 2])
+    model = _Fixed(proba=np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]]), classes=np.array([0, 2]))
+    got = score_model("multiclass", model, None, y, n_classes("multiclass", np.array([0, 1, 2])))
+    expected = evaluate("multiclass", y, proba=align_proba(model.proba, [0, 2], 3))
+    assert got["logloss"] == pytest.approx(expected["logloss"]) and got["metric"] == "logloss"
+    reg = score_model("regression", _Fixed(values=np.array([1.0, 3.0])), None, np.array([1.0, 1.0]), 0)
+    assert reg["rmse"] == pytest.approx(math.sqrt(2.0)) and n_classes("regression", np.array([5.0])) == 0

@@ -2,7 +2,7 @@
 
 import json
 
-from benchmarks.automl.results import ResultsLog, read_results
+from benchmarks.automl.results import ResultsLog, new_record, read_results, result_key
 
 
 def line(system, status="ok", dataset="d"):
@@ -35,3 +35,9 @@ def test_done_skips_finished_but_not_missing_peers(tmp_path):
     done = {k[0] for k in log.done()}
     assert done == {"ok", "bad", "slow"}
     assert {k[0] for k in log.done(retry=("failed",))} == {"ok", "slow"}
+
+
+def test_new_record_is_keyed_and_failed_until_told_otherwise():
+    record = new_record("auto", "phoneme", 2, 300, cores=2)
+    assert result_key(record) == ("auto", "phoneme", 2, 0, 300.0)
+    assert record["status"] == "failed" and record["version"] and record["started_at"].endswith("+00:00")
