@@ -130,3 +130,8 @@ def test_quick_options():
     assert (args.budget, args.seeds, args.strategies) == (20.0, [0], ["random", "asha", "auto"])
     args = mf.parse_args(["--strategies", "asha", "auto"])
     assert args.strategies == ["random", "asha", "auto"] and args.budget == 300.0 and args.seeds == [0, 1, 2]
+
+
+def test_only_the_automl_default_is_warm_started():
+    assert mf.warm_start_for(mf.DEFAULT)
+    assert not any(mf.warm_start_for(s) for s in mf.STRATEGIES if s != mf.DEFAULT)
