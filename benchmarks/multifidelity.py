@@ -56,10 +56,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.automl import campaign  # noqa: E402
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import MAIN_METRIC, n_classes, score_model  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import ResultsLog, new_record, read_results, result_key, utc_now  # noqa: E402
+from benchmarks.automl.results import new_record, read_results, result_key, utc_now  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 STRATEGIES = ("random", "gp", "sh", "hyperband", "bohb", "asha", "auto")
@@ -337,31 +338,25 @@ def write_report(out: Path, budget: float, strategies: Sequence[str]) -> str:
 # -- command line --------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--budget", type=float, help="seconds per search (default 300; 20 with --quick)")
-    p.add_argument("--seeds", type=int, nargs="+", help="default 0 1 2 (0 with --quick)")
+    campaign.add_arguments(p, "multifidelity.txt", "benchmarks/results/multifidelity", QUICK_BUDGET)
     p.add_argument("--strategies", nargs="+", choices=STRATEGIES, help=f"default all: {' '.join(STRATEGIES)}")
-    p.add_argument("--suite", default="multifidelity.txt", help="suite file (benchmarks/automl/suites/)")
-    p.add_argument("--datasets", nargs="+", help="names, suite files or paths instead of --suite")
-    p.add_argument("--data-root", type=Path, help="folder with index.csv (default ../shared/datasets)")
-    p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--out", type=Path, default=Path("benchmarks/results/multifidelity"))
-    p.add_argument("--retry-failed", action="store_true", help="redo runs that failed")
-    p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
     p.add_argument("--quick", action="store_true",
                    help=f"{' and '.join(QUICK_DATASETS)}, {QUICK_BUDGET:g} s, seed 0, {' '.join(QUICK_STRATEGIES)}")
     args = p.parse_args(argv)
+    campaign.fill_defaults(args, QUICK_BUDGET, QUICK_DATASETS)
     if args.quick:
-        args.budget = args.budget or QUICK_BUDGET
-        args.datasets = args.datasets or QUICK_DATASETS
-        args.seeds = args.seeds or [0]
         args.strategies = args.strategies or QUICK_STRATEGIES
-    args.budget = args.budget or 300.0
-    args.datasets = args.datasets or [args.suite]
-    args.seeds = args.seeds or [0, 1, 2]
     args.strategies = list(dict.fromkeys(args.strategies or STRATEGIES))
     if REFERENCE not in args.strategies:
         args.strategies.insert(0, REFERENCE)  # every ratio is relative to it
     return args
+
+
+def describe(record: dict[str, Any]) -> str:
+    """One finished run in the progress log."""
+    return (f"{record['metric']}={record[record['metric']]:.4f}, best val loss "
+            f"{record['curve'][-1][1] if record['curve'] else math.nan:.4f}, {record['n_trials']} trials "
+            f"({record['n_full_budget']} full, {record['n_warm_started']} warm-started)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,20 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         specs = ds.resolve(args.datasets, args.data_root)
-        log = ResultsLog(args.out / "results.jsonl")
-        done = log.done(retry=("failed",) if args.retry_failed else ())
-        todo = [(spec, seed, s) for spec in specs for seed in args.seeds for s in args.strategies
-                if (s, spec.name, seed, 0, float(args.budget)) not in done]
-        print(f"{len(specs)} datasets × {len(args.seeds)} seeds × {len(args.strategies)} strategies: "
-              f"{len(todo)} runs to do at {args.budget:g} s -> {args.out}", flush=True)
-        for i, (spec, seed, strategy) in enumerate(todo, 1):
-            record = run_one(spec, strategy, seed, args)
-            log.append(record)
-            what = (f"{record['metric']}={record[record['metric']]:.4f}, best val loss "
-                    f"{record['curve'][-1][1] if record['curve'] else math.nan:.4f}, {record['n_trials']} trials "
-                    f"({record['n_full_budget']} full, {record['n_warm_started']} warm-started)"
-                    if record["status"] == "ok" else f"failed: {record['reason'].strip().splitlines()[-1][:120]}")
-            print(f"[{i}/{len(todo)}] {spec.name} seed {seed} {strategy}: {what}", flush=True)
+        runs = [(spec, seed, s) for spec in specs for seed in args.seeds for s in args.strategies]
+        campaign.run(runs, args, run_one, describe)
     print(write_report(args.out, args.budget, args.strategies))
     print(f"report: {args.out / 'report.md'}")
     return 0

@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # many times slower, and the comparison should not depend on what else the machine runs
 os.environ.setdefault("AUTOLEARN_TORCH_THREADS", "1")
 
+from benchmarks.automl import campaign  # noqa: E402
 from benchmarks.automl import datasets as ds  # noqa: E402
 from benchmarks.automl.metrics import (  # noqa: E402
     HIGHER_IS_BETTER,
@@ -59,7 +60,7 @@ from benchmarks.automl.metrics import (  # noqa: E402
     score_model,
 )
 from benchmarks.automl.report import markdown_table  # noqa: E402
-from benchmarks.automl.results import ResultsLog, latest, new_record, read_results, utc_now  # noqa: E402
+from benchmarks.automl.results import latest, new_record, read_results, utc_now  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 SYSTEMS = ("nas", "nn_default", "mlp_sklearn", "automl", "automl_nn")
@@ -242,21 +243,21 @@ def write_report(out: Path, budget: float, systems: Sequence[str], expected: int
                         "worst": f"{_pct(v['worst_change'])} ({v['worst_dataset']})", "verdict": state})
         if len(pairs):
             pair_sections += [f"## {system} vs {reference}", "",
-                      markdown_table(pairs.assign(change=pairs["change"].map(_pct)), digits=4), ""]
+                              markdown_table(pairs.assign(change=pairs["change"].map(_pct)), digits=4), ""]
     table = means.pivot_table(index="dataset", columns="system", values="value", aggfunc="first", sort=False)
     table = table[[s for s in systems if s in table.columns]]
     table.insert(0, "metric", means.groupby("dataset", sort=False)["metric"].first().reindex(table.index))
     oriented = means.assign(score=[v if HIGHER_IS_BETTER.get(m or "auc", True) else -v
                                    for v, m in zip(means["value"], means["metric"])])
     ranks = (oriented.pivot_table(index="dataset", columns="system", values="score").dropna()
-             .rank(axis=1, ascending=False).mean().reindex([s for s in systems]))
+             .rank(axis=1, ascending=False).mean().reindex(list(systems)))
     times = means.pivot_table(index="dataset", columns="system", values="fit_time", sort=False)
     lines += ["## Targets", "", markdown_table(pd.DataFrame(summary)), "",
-            "## Test metric per dataset (mean over seeds)", "", markdown_table(table.reset_index(), digits=4), "",
-            "## Mean rank over datasets every system finished (1 = best)", "",
-            markdown_table(ranks.rename("mean rank").reset_index(), digits=2), "",
-            "## Fit time per dataset (seconds, mean over seeds)", "",
-            markdown_table(times[[s for s in systems if s in times.columns]].reset_index(), digits=0), ""]
+              "## Test metric per dataset (mean over seeds)", "", markdown_table(table.reset_index(), digits=4), "",
+              "## Mean rank over datasets every system finished (1 = best)", "",
+              markdown_table(ranks.rename("mean rank").reset_index(), digits=2), "",
+              "## Fit time per dataset (seconds, mean over seeds)", "",
+              markdown_table(times[[s for s in systems if s in times.columns]].reset_index(), digits=0), ""]
     failures = [r for r in records if r["status"] != "ok"]
     tail = (["## Failures", ""] + [f"- {r['dataset']} / {r['system']} / seed {r['seed']}: "
                                    f"{((r.get('reason') or '').strip().splitlines() or [''])[-1][:160]}"
@@ -271,32 +272,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from autolearn import nas
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--budget", type=float, help=f"seconds per search (default 300; {QUICK_BUDGET:g} with --quick)")
-    p.add_argument("--seeds", type=int, nargs="+", help="default 0 1 2 (0 with --quick)")
+    campaign.add_arguments(p, "nas.txt", "benchmarks/results/nas", QUICK_BUDGET)
     p.add_argument("--systems", nargs="+", choices=SYSTEMS, help=f"default all: {' '.join(SYSTEMS)}")
-    p.add_argument("--suite", default="nas.txt", help="suite file (benchmarks/automl/suites/)")
-    p.add_argument("--datasets", nargs="+", help="names, suite files or paths instead of --suite")
-    p.add_argument("--data-root", type=Path, help="folder with index.csv (default ../shared/datasets)")
     p.add_argument("--strategy", default="evolution", choices=nas.STRATEGIES)
     p.add_argument("--space", default="residual", choices=nas.SPACES)
     p.add_argument("--max-epochs", type=int, help=f"default 50 ({QUICK_EPOCHS} with --quick)")
     p.add_argument("--max-rows", type=int, help="subsample larger datasets to this many rows")
-    p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--out", type=Path, default=Path("benchmarks/results/nas"))
-    p.add_argument("--retry-failed", action="store_true", help="redo runs that failed")
-    p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
     p.add_argument("--quick", action="store_true",
                    help=f"{' and '.join(QUICK_DATASETS)} subsampled to {QUICK_ROWS} rows, {QUICK_BUDGET:g} s, seed 0")
     args = p.parse_args(argv)
+    campaign.fill_defaults(args, QUICK_BUDGET, QUICK_DATASETS)
     if args.quick:
-        args.budget = args.budget or QUICK_BUDGET
-        args.datasets = args.datasets or QUICK_DATASETS
-        args.seeds = args.seeds or [0]
         args.max_rows = args.max_rows or QUICK_ROWS
         args.max_epochs = args.max_epochs or QUICK_EPOCHS
-    args.budget = args.budget or 300.0
-    args.datasets = args.datasets or [args.suite]
-    args.seeds = args.seeds or [0, 1, 2]
     args.max_epochs = args.max_epochs or 50
     args.systems = list(dict.fromkeys(args.systems or SYSTEMS))
     return args
@@ -308,19 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     specs = ds.resolve(args.datasets, args.data_root)
     expected = len(specs) * len(args.seeds) * len(args.systems)
     if not args.report_only:
-        log = ResultsLog(args.out / "results.jsonl")
-        done = log.done(retry=("failed",) if args.retry_failed else ())
-        todo = [(spec, seed, s) for seed in args.seeds for spec in specs for s in args.systems
-                if (s, spec.name, seed, 0, float(args.budget)) not in done]
-        print(f"{len(specs)} datasets × {len(args.seeds)} seeds × {len(args.systems)} systems: {len(todo)} runs "
-              f"to do at {args.budget:g} s -> {args.out}", flush=True)
-        for i, (spec, seed, system) in enumerate(todo, 1):
-            record = run_one(spec, system, seed, args)
-            log.append(record)
-            what = (f"{record['metric']}={record[record['metric']]:.4f} ({record['fit_time']:.0f} s)"
-                    if record["status"] == "ok" else
-                    f"failed: {record['reason'].strip().splitlines()[-1][:120]}")
-            print(f"[{i}/{len(todo)}] {spec.name} seed {seed} {system}: {what}", flush=True)
+        runs = [(spec, seed, s) for seed in args.seeds for spec in specs for s in args.systems]
+        campaign.run(runs, args, run_one, lambda r: f"{r['metric']}={r[r['metric']]:.4f} ({r['fit_time']:.0f} s)")
     print(write_report(args.out, args.budget, args.systems, expected))
     print(f"report: {args.out / 'report.md'}")
     return 0
