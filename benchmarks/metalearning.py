@@ -6,6 +6,8 @@ Two modes::
     python -m benchmarks.metalearning --offline                       # seconds, the database alone
     python -m benchmarks.metalearning --max-datasets 45 --budgets 30 120 --n-jobs 2 \
         --out benchmarks/results/metalearning                            # real searches (hours)
+    python -m benchmarks.metalearning --held-out --min-rows 1000 --budgets 30 --arms cold warm \
+        --out benchmarks/results/metalearning-heldout                    # datasets the database never saw
 
 ``--offline`` simulates warm starts from the database: for every dataset and method, the normalized
 loss (0 = best candidate, 1 = constant predictor) of the best of the first n recommendations, next to
@@ -22,6 +24,10 @@ the 25 % with the task's default metric:
   warm runs see the masked database through ``autolearn.meta.using_database``.
 * ``portfolio8``: exactly the first 8 portfolio configurations (``max_trials=8``), vs ``random@30``:
   30 s of cold random search.
+
+``--held-out`` evaluates instead on datasets of ``../shared/datasets`` that are not in the database at all
+(so nothing needs masking) with at least ``--min-rows`` rows: the database's datasets are small (median a
+few hundred rows), where test sets of 12-100 rows decide a comparison and 30 s is rarely the limit.
 
 Time: per dataset sum(2 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
 ~6.5 min, so 45 datasets take ~5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
@@ -47,12 +53,14 @@ import pandas as pd
 
 from autolearn.meta import MetaDatabase, load_metadb, recommend, using_database
 from autolearn.meta._configs import key, project
+from autolearn.meta.database import TaskTable
 from autolearn.meta.portfolio import greedy_portfolio
 from benchmarks.automl.run import git_state, record_run
 
 OFFLINE_N = (1, 2, 4, 8, 16)
 OFFLINE_COST = (2, 5, 10, 20, 40)  # budgets in units of the dataset's median evaluation time
 OFFLINE_LIST = 64  # recommendations per method and dataset, enough to fill the largest cost budget
+ARMS = ("cold", "warm", "portfolio8", "random")
 
 
 # -- offline: simulated from the database ------------------------------------------------------------
@@ -69,6 +77,7 @@ def offline(db: MetaDatabase, methods: list[str], distance: str, weights: str | 
             mf = table.metafeatures.loc[name]
             mf.attrs["task"] = task
             orders = {"portfolio-by-loss": greedy_portfolio(masked.performance, OFFLINE_LIST)}
+            orders.update(automl_designs(task, masked, index))
             for method in methods:
                 configs = recommend(n=OFFLINE_LIST, method=method, task=task, meta_features=mf,
                                     database=MetaDatabase({task: masked}), distance=distance,
@@ -86,6 +95,25 @@ def offline(db: MetaDatabase, methods: list[str], distance: str, weights: str | 
             rows += [{"task": task, "dataset": name, "method": "random", "n": n,
                       "loss": expected_best_of_random(truth, n)} for n in OFFLINE_N]
     return pd.DataFrame(rows)
+
+
+def automl_designs(task: str, masked: TaskTable, index: dict[str, int]) -> dict[str, list[int]]:
+    """The AutoML initial designs as candidate indices: ``handmade`` (the cold start's hand-made portfolio
+    alone) and ``warm-design`` (the warm start: the cost-aware portfolio's first recommendations, then
+    the hand-made ones). Empty when the database lacks a hand-made configuration (built before the
+    candidates included them): a design with holes would flatter neither side."""
+    from autolearn.automl import WARM_START_CONFIGS
+    from autolearn.space import build_space
+    from autolearn.strategy import initial_design, portfolio
+
+    space = build_space(task)
+    handmade = portfolio(space)
+    if any(key(c) not in index for c in handmade):
+        return {}
+    recommended = recommend(n=WARM_START_CONFIGS, method="portfolio", task=task,
+                            database=MetaDatabase({task: masked}))
+    return {"handmade": [index[key(c)] for c in handmade],
+            "warm-design": [index[key(c)] for c in initial_design(space, recommended)]}
 
 
 def best_within(losses: np.ndarray, costs: np.ndarray, budget: float) -> float:
@@ -169,7 +197,7 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
     from benchmarks.build_metadb import select_datasets
 
     root = default_data_root()
-    row = select_datasets(root, [name], None, args.seed)[0]  # the copy the database was built from
+    row = select_datasets(root, [name], None, args.seed)[0]  # the copy the database was built from (if any)
     target = None if pd.isna(row.get("target")) else str(row["target"])
     data = load_dataset(DatasetSpec(name=name, path=str(root / row["path"]), target=target, task=task))
     X, y = data.X, data.y
@@ -197,7 +225,7 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
                  {**base, "time_budget": args.random_budget, "strategy": "random", "warm_start": False},
                  contextlib.nullcontext))
     for arm, params, context in arms:
-        if arm in done:
+        if arm in done or arm.split("@")[0] not in args.arms:
             continue
         try:
             with context():
@@ -243,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", choices=["learned"], help="learned meta-feature weights (offline)")
     p.add_argument("--datasets", nargs="+", help="database datasets (default: a task-balanced sample)")
     p.add_argument("--max-datasets", type=int, default=45)
+    p.add_argument("--held-out", action="store_true",
+                   help="sample datasets the database does not hold instead of masking its own")
+    p.add_argument("--min-rows", type=int, default=1000, help="smallest held-out dataset (with --held-out)")
+    p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="arms to run (default all)")
     p.add_argument("--budgets", type=float, nargs="+", default=[30.0, 120.0])
     p.add_argument("--random-budget", type=float, default=30.0, help="seconds of the random-search arm")
     p.add_argument("--max-rows", type=int, default=20_000, help="subsample larger datasets before splitting")
@@ -273,8 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "metalearning_offline.json").write_text(json.dumps(summary, indent=1))
         return 0
 
-    names = args.datasets or sample_datasets(db, args.max_datasets, args.seed)
-    task_of = {n: t for t, tb in db.tables.items() for n in tb.datasets}
+    if args.held_out:
+        task_of = held_out_datasets(db, args.min_rows)
+        names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
+    else:
+        task_of = {n: t for t, tb in db.tables.items() for n in tb.datasets}
+        names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
     rows = finished_rows(args.out / "metalearning.csv", args.seed)
     done = {(r["dataset"], r["arm"]) for r in rows}
     record_run(args.out, sys.argv[1:] if argv is None else argv)
@@ -303,10 +339,22 @@ def finished_rows(path: Path, seed: int) -> list[dict]:
     return frame[frame["seed"] == seed].drop(columns=["error"], errors="ignore").to_dict(orient="records")
 
 
-def sample_datasets(db: MetaDatabase, n: int, seed: int) -> list[str]:
-    """A task-balanced seeded sample of the database's datasets."""
+def held_out_datasets(db: MetaDatabase, min_rows: int) -> dict[str, str]:
+    """{name: task} of the shared datasets the database never saw with at least ``min_rows`` rows
+    (deprecated copies excluded: they duplicate a newer entry)."""
+    from benchmarks.automl.datasets import default_data_root
+    from benchmarks.build_metadb import select_datasets
+
+    known = {n for table in db.tables.values() for n in table.datasets}
+    return {r["name"]: r["task"] for r in select_datasets(default_data_root(), None, None, 0)
+            if r["name"] not in known and r["n_rows"] >= min_rows and r["task"] in db.tables}
+
+
+def balanced_sample(task_of: dict[str, str], n: int, seed: int) -> list[str]:
+    """A task-balanced seeded sample of ``task_of``'s datasets (round robin over tasks)."""
     rng = np.random.default_rng(seed)
-    pools = {t: list(rng.permutation(list(tb.datasets))) for t, tb in db.tables.items()}
+    tasks = sorted(set(task_of.values()), key=["binary", "multiclass", "regression"].index)
+    pools = {t: list(rng.permutation(sorted(d for d, dt in task_of.items() if dt == t))) for t in tasks}
     out: list[str] = []
     while len(out) < n and any(pools.values()):
         for pool in pools.values():

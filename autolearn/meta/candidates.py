@@ -15,6 +15,7 @@ from typing import Any
 
 from autolearn.meta._configs import complete, key
 from autolearn.space import build_space
+from autolearn.strategy import portfolio
 from autolearn.tune.space import to_dict
 
 _STANDARD = {"scaler": "standard"}
@@ -90,7 +91,8 @@ def handmade(task: str) -> dict[str, dict[str, Any]]:
 def candidates(task: str, n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
     """The first ``n`` candidates for ``task`` as ``(origin, configuration)``, without duplicates.
 
-    Origins are ``"default"``, ``"handmade:<name>"`` and ``"random"``. When ``n`` is smaller than the
+    Origins are ``"default"``, ``"automl:<i>"`` (the AutoML strategy's hand-made opening,
+    ``autolearn.strategy.portfolio``), ``"handmade:<name>"`` and ``"random"``. When ``n`` is smaller than the
     default plus the hand-made portfolio, the list is cut (the portfolio is ordered by how often its
     entries are expected to matter).
     """
@@ -99,10 +101,11 @@ def candidates(task: str, n: int, seed: int = 0) -> list[tuple[str, dict[str, An
     space = build_space(task, seed=seed)
     out: list[tuple[str, dict[str, Any]]] = [("default", to_dict(space.get_default_configuration()))]
     seen = {key(out[0][1])}
-    for name, config in handmade(task).items():
+    fixed = [(f"automl:{i}", c) for i, c in enumerate(portfolio(space))]  # so a learned portfolio can pick them
+    for origin, config in [*fixed, *((f"handmade:{name}", c) for name, c in handmade(task).items())]:
         if key(config) not in seen:
             seen.add(key(config))
-            out.append((f"handmade:{name}", config))
+            out.append((origin, config))
     attempts = 0
     while len(out) < n and attempts < 100 * n:  # one draw at a time from one generator: prefix-stable
         attempts += 1

@@ -51,3 +51,13 @@ def test_summarize_also_counts_wins_on_the_best_validation_loss():
     summary = ml.summarize(pd.DataFrame(rows))
     assert summary.loc["warm@30", "wins/ties/losses"] == "2/0/1"
     assert summary.loc["warm@30", "validation wins/ties/losses"] == "3/0/0"
+
+
+def test_balanced_sample_takes_tasks_in_turn_and_is_seeded():
+    task_of = {**{f"b{i}": "binary" for i in range(5)}, "m0": "multiclass",
+               **{f"r{i}": "regression" for i in range(5)}}
+    picked = ml.balanced_sample(task_of, 6, seed=3)
+    assert [task_of[n] for n in picked] == ["binary", "multiclass", "regression", "binary", "regression", "binary"]
+    assert len(set(picked)) == 6
+    assert picked == ml.balanced_sample(dict(reversed(task_of.items())), 6, seed=3)  # not the dict's order
+    assert sorted(ml.balanced_sample(task_of, 50, seed=0)) == sorted(task_of)  # all when asked for more

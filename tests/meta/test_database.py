@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from autolearn.meta import MetaDatabase, StaleDatabaseError, TaskTable, load_metadb
-from autolearn.meta._configs import complete, is_valid, project
+from autolearn.meta._configs import complete, is_valid, key, project
 from autolearn.meta.candidates import candidates, handmade
 from autolearn.meta.database import normalize, write_metadb
 from autolearn.space import build_space
+from autolearn.strategy import portfolio
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -127,6 +128,8 @@ def test_candidates_are_valid_unique_and_prefix_stable(task: str) -> None:
     assert all(is_valid(space, c) is None for _, c in cands)
     assert len({str(sorted(c.items())) for _, c in cands}) == 40
     assert candidates(task, 45)[:40] == cands
+    opening = {key(c) for c in portfolio(space)}  # the AutoML opening is in the table, for portfolios to pick
+    assert opening <= {key(c) for _, c in cands[:len(opening) + 1]}
 
 
 def test_project_drops_missing_kinds_and_falls_back_for_missing_choices() -> None:
