@@ -198,8 +198,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
     if settings.warm_start and settings.strategy not in ("grid",):
         from autolearn.meta import warm_start_configs
 
-        recommended = warm_start_configs(X, y, task, space, n=WARM_START_CONFIGS, n_best=WARM_START_BEST,
-                                         seed=settings.seed,
+        recommended = warm_start_configs(X, y, task, space, n=WARM_START_CONFIGS, seed=settings.seed,
                                          time_limit=min(5.0, 0.05 * (settings.time_budget or 100)))
     optimizer = make_strategy(settings.strategy, space, settings.seed, recommended)
 
@@ -284,7 +283,6 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
 
 
 WARM_START_CONFIGS = 16  # the meta-database's cheap-first portfolio covers ~5-10 median evaluation times
-WARM_START_BEST = 10  # then its best-per-evaluation portfolio (boosting, forests, kNN, MLP, ...)
 
 
 def keeps_validated_models(refit: bool | str, plan: Resampling) -> bool:

@@ -95,7 +95,7 @@ def make_strategy(strategy: str, space: ConfigurationSpace, seed: int,
     """
     recommended = recommended or []
     if strategy == "auto":
-        return make_optimizer(AUTO_OPTIMIZER, space, seed=seed, initial_design=recommended)
+        return make_optimizer(AUTO_OPTIMIZER, space, seed=seed, initial_design=initial_design(space, recommended))
     if strategy in OPTIMIZERS:
         return make_optimizer(strategy, space, seed=seed, initial_design=recommended)
     from autolearn.tune.schedulers import SCHEDULERS, make_scheduler

@@ -14,14 +14,19 @@ loss (0 = best candidate, 1 = constant predictor) of the best of the first n rec
 the space default and the expected best of n random candidates; and the best loss among the
 recommendations evaluated in order within a cost budget (in units of the held-out dataset's own
 median evaluation time), which is what a search with a time budget gets. ``portfolio-by-loss`` is the
-portfolio ordered by loss alone, for comparison with the default cost-aware one. It needs no
-training, so it is how to compare methods, distances and learned weights quickly.
+portfolio ordered by loss alone, for comparison with the default cost-aware one; ``handmade`` is the
+AutoML search's hand-made opening alone and ``warm-design`` what its warm start evaluates (the
+cost-aware portfolio's first configurations, then the hand-made ones). It needs no training, so it is how to compare methods, distances and learned weights quickly.
 
 Online, each dataset is split 75/25 (stratified, seed) and these searches run on the 75 %, scored on
 the 25 % with the task's default metric:
 
 * ``cold@B`` / ``warm@B`` for each budget B: the estimator with ``warm_start=False`` / ``True``; the
-  warm runs see the masked database through ``autolearn.meta.using_database``.
+  warm runs see the masked database through ``autolearn.meta.using_database``. ``cold`` still opens
+  with the hand-made portfolio of ``strategy="auto"`` (knowledge carried over by hand);
+* ``bare@B``: the optimizer alone (``strategy="gp"``, ``warm_start=False``: the space's default
+  configuration, a Sobol design, then Bayesian optimization), the cold start of the literature
+  (auto-sklearn without meta-learning);
 * ``portfolio8``: exactly the first 8 portfolio configurations (``max_trials=8``), vs ``random@30``:
   30 s of cold random search.
 
@@ -29,8 +34,8 @@ the 25 % with the task's default metric:
 (so nothing needs masking) with at least ``--min-rows`` rows: the database's datasets are small (median a
 few hundred rows), where test sets of 12-100 rows decide a comparison and 30 s is rarely the limit.
 
-Time: per dataset sum(2 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
-~6.5 min, so 45 datasets take ~5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
+Time: per dataset sum(3 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
+~8.5 min, so 45 datasets take ~6.5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
 ``metalearning.csv`` (one row per dataset x arm, rewritten after every arm; a rerun with the same
 seed skips the arms it holds) and ``metalearning.json`` (the summary) to ``--out``.
 """
@@ -60,7 +65,7 @@ from benchmarks.automl.run import git_state, record_run
 OFFLINE_N = (1, 2, 4, 8, 16)
 OFFLINE_COST = (2, 5, 10, 20, 40)  # budgets in units of the dataset's median evaluation time
 OFFLINE_LIST = 64  # recommendations per method and dataset, enough to fill the largest cost budget
-ARMS = ("cold", "warm", "portfolio8", "random")
+ARMS = ("cold", "warm", "bare", "portfolio8", "random")
 
 
 # -- offline: simulated from the database ------------------------------------------------------------
@@ -219,6 +224,7 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
         cold = {**base, "time_budget": budget, "warm_start": False}
         arms.append((f"cold@{budget:g}", cold, contextlib.nullcontext))
         arms.append((f"warm@{budget:g}", {**cold, "warm_start": True}, lambda: using_database(masked)))
+        arms.append((f"bare@{budget:g}", {**cold, "strategy": "gp"}, contextlib.nullcontext))
     arms.append(("portfolio8", {**base, "time_budget": 10 * min(args.budgets), "max_trials": 8, "warm_start": False},
                  lambda: evaluating_only(portfolio)))
     arms.append((f"random@{args.random_budget:g}",
@@ -248,17 +254,20 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
              for label, value in columns.items() if value in ok}
     for arm in out.index:
         if arm.startswith("warm@"):
-            cold = "cold@" + arm.split("@")[1]
+            budget = arm.split("@")[1]
+            references = {"": "cold@" + budget, "vs bare: ": "bare@" + budget}
         elif arm == "portfolio8":
-            cold = next((a for a in wides["wins/ties/losses"].columns if a.startswith("random@")), "")
+            references = {"": next((a for a in wides["wins/ties/losses"].columns if a.startswith("random@")), "")}
         else:
             continue
-        for label, wide in wides.items():
-            if cold in wide and arm in wide:
-                diff = (wide[cold] - wide[arm]).dropna()  # > 0: the arm has the lower loss
-                wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
-                out.loc[arm, "vs"] = cold
-                out.loc[arm, label] = f"{wins}/{ties}/{losses}"
+        for prefix, reference in references.items():
+            for label, wide in wides.items():
+                if reference in wide and arm in wide:
+                    diff = (wide[reference] - wide[arm]).dropna()  # > 0: the arm has the lower loss
+                    wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
+                    if not prefix:
+                        out.loc[arm, "vs"] = reference
+                    out.loc[arm, prefix + label] = f"{wins}/{ties}/{losses}"
     return out
 
 

@@ -123,15 +123,13 @@ def warm_start_configs(
     space: ConfigurationSpace,
     n: int = 8,
     *,
-    n_best: int = 0,
     method: str = "portfolio",
     database: MetaDatabase | str | os.PathLike | None = None,
     exclude_dataset: str | None = None,
     time_limit: float | None = 5.0,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Up to ``n`` recommended configurations, then up to ``n_best`` more from the portfolio ordered by
-    loss alone, each valid in ``space``, for ``Optimizer.enqueue``.
+    """Up to ``n`` recommended configurations, each valid in ``space``, for ``Optimizer.enqueue``.
 
     ``space`` is the search's own space: when include/exclude or the data (no categorical columns,
     sparse input) shrink it, recommendations whose model is unavailable are skipped and preprocessing
@@ -144,10 +142,7 @@ def warm_start_configs(
     --offline``, 150 datasets) it reaches a lower loss than knn, rank or the loss-only portfolio within
     every time budget from 2 to 40 median evaluation times (``benchmarks/RESULTS.md``), and it costs no
     meta-feature time out of the user's budget (auto-sklearn 2.0 made the same choice).
-    ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features. The cost-aware order
-    buys speed with individually weaker configurations (cheap linear models, trees, naive Bayes);
-    ``n_best`` appends the configurations that are best per evaluation (boosting, forests), which a
-    longer budget reaches and the ensemble needs.
+    ``method="knn"``/``"rank"`` spend up to ``time_limit`` s on meta-features.
     """
     try:
         db = _resolve(database)
@@ -166,15 +161,13 @@ def warm_start_configs(
                           RuntimeWarning, stacklevel=2)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    best = [db[task].configs[i] for i in portfolio_order(db[task].without(exclude_dataset), by_cost=False)]
-    for configs, limit in ((ranked, n), (best, n + n_best)):
-        for config in configs:
-            if len(out) >= limit:
+    for config in ranked:
+        moved = project(space, config)
+        if moved is not None and key(moved) not in seen:
+            seen.add(key(moved))
+            out.append(moved)
+            if len(out) == n:
                 break
-            moved = project(space, config)
-            if moved is not None and key(moved) not in seen:
-                seen.add(key(moved))
-                out.append(moved)
     return out
 
 
@@ -221,17 +214,16 @@ def _fill(table: TaskTable, order: list[int], n: int) -> list[int]:
     return out
 
 
-def portfolio_order(table: TaskTable, by_cost: bool = True) -> list[int]:
+def portfolio_order(table: TaskTable) -> list[int]:
     """The greedy portfolio of all of ``table``'s configurations (greedy: every prefix is the portfolio
-    of that size), by gain per unit of cost where the table has costs and ``by_cost``, else by gain
-    alone; cached per table because leave-one-out loops ask for it thousands of times."""
-    cost = table.cost if by_cost else None
-    arrays = (table.performance, cost)
+    of that size), by gain per unit of cost where the table has costs; cached per table because
+    leave-one-out loops ask for it thousands of times."""
+    arrays = (table.performance, table.cost)
     cache_key = tuple(id(a) for a in arrays)
     hit = _PORTFOLIOS.get(cache_key)
     if hit is not None and all(a is b for a, b in zip(hit[0], arrays)):  # the cache keeps the arrays alive,
         return hit[1]                                                       # so their ids are not reused
-    order = greedy_portfolio(table.performance, table.performance.shape[1], cost=cost)
+    order = greedy_portfolio(table.performance, table.performance.shape[1], cost=table.cost)
     if len(_PORTFOLIOS) >= 16:
         _PORTFOLIOS.pop(next(iter(_PORTFOLIOS)))
     _PORTFOLIOS[cache_key] = (arrays, order)

@@ -41,6 +41,17 @@ def test_summarize_counts_warm_wins_against_cold_of_the_same_budget():
     assert "validation wins/ties/losses" not in summary  # older rows recorded no validation loss
 
 
+def test_summarize_counts_warm_wins_against_the_bare_optimizer_too():
+    rows = []
+    for dataset, (cold, warm, bare) in {"a": (0.5, 0.4, 0.6), "b": (0.3, 0.3, 0.2), "c": (0.2, 0.1, 0.3)}.items():
+        rows += [{"dataset": dataset, "arm": arm, "test_loss": loss, "trials": 5, "fit_seconds": 30}
+                 for arm, loss in (("cold@30", cold), ("warm@30", warm), ("bare@30", bare))]
+    summary = ml.summarize(pd.DataFrame(rows))
+    assert summary.loc["warm@30", "vs"] == "cold@30"
+    assert summary.loc["warm@30", "wins/ties/losses"] == "2/1/0"
+    assert summary.loc["warm@30", "vs bare: wins/ties/losses"] == "2/0/1"
+
+
 def test_summarize_also_counts_wins_on_the_best_validation_loss():
     rows = []
     for dataset, (cold, warm) in {"a": (0.5, 0.4), "b": (0.3, 0.2), "c": (0.2, 0.25)}.items():
