@@ -16,7 +16,8 @@ recommendations evaluated in order within a cost budget (in units of the held-ou
 median evaluation time), which is what a search with a time budget gets. ``portfolio-by-loss`` is the
 portfolio ordered by loss alone, for comparison with the default cost-aware one; ``handmade`` is the
 AutoML search's hand-made opening alone and ``warm-design`` what its warm start evaluates (the
-cost-aware portfolio's first configurations, then the hand-made ones). It needs no training, so it is how to compare methods, distances and learned weights quickly.
+cost-aware portfolio's first configurations, then the hand-made ones). It needs no training, so it is
+how to compare methods, distances and learned weights quickly.
 
 Online, each dataset is split 75/25 (stratified, seed) and these searches run on the 75 %, scored on
 the 25 % with the task's default metric:
@@ -71,18 +72,25 @@ ARMS = ("cold", "warm", "bare", "portfolio8", "random")
 # -- offline: simulated from the database ------------------------------------------------------------
 def offline(db: MetaDatabase, methods: list[str], distance: str, weights: str | None) -> pd.DataFrame:
     """Per dataset x method x n: best normalized loss among the first n recommendations (LODO)."""
+    from autolearn.space import build_space
+    from autolearn.strategy import portfolio
+
     rows = []
     for task, table in db.tables.items():
+        space = build_space(task)
+        index = {key(c): i for i, c in enumerate(table.configs)}
+        handmade = [index.get(key(c)) for c in portfolio(space)]
         for d, name in enumerate(table.datasets):
             masked = table.without(name)
             if not len(masked):
                 continue
             truth = np.nan_to_num(table.performance[d], nan=1.0)
-            index = {key(c): i for i, c in enumerate(table.configs)}
             mf = table.metafeatures.loc[name]
             mf.attrs["task"] = task
             orders = {"portfolio-by-loss": greedy_portfolio(masked.performance, OFFLINE_LIST)}
-            orders.update(automl_designs(task, masked, index))
+            if None not in handmade:  # a database built before the candidates included them: no holes
+                orders["handmade"] = handmade
+                orders["warm-design"] = warm_design(space, masked, index)
             for method in methods:
                 configs = recommend(n=OFFLINE_LIST, method=method, task=task, meta_features=mf,
                                     database=MetaDatabase({task: masked}), distance=distance,
@@ -102,23 +110,15 @@ def offline(db: MetaDatabase, methods: list[str], distance: str, weights: str | 
     return pd.DataFrame(rows)
 
 
-def automl_designs(task: str, masked: TaskTable, index: dict[str, int]) -> dict[str, list[int]]:
-    """The AutoML initial designs as candidate indices: ``handmade`` (the cold start's hand-made portfolio
-    alone) and ``warm-design`` (the warm start: the cost-aware portfolio's first recommendations, then
-    the hand-made ones). Empty when the database lacks a hand-made configuration (built before the
-    candidates included them): a design with holes would flatter neither side."""
+def warm_design(space: Any, masked: TaskTable, index: dict[str, int]) -> list[int]:
+    """The AutoML warm start's initial design as candidate indices: the cost-aware portfolio's first
+    recommendations from the masked table, then the hand-made opening."""
     from autolearn.automl import WARM_START_CONFIGS
-    from autolearn.space import build_space
-    from autolearn.strategy import initial_design, portfolio
+    from autolearn.strategy import initial_design
 
-    space = build_space(task)
-    handmade = portfolio(space)
-    if any(key(c) not in index for c in handmade):
-        return {}
-    recommended = recommend(n=WARM_START_CONFIGS, method="portfolio", task=task,
-                            database=MetaDatabase({task: masked}))
-    return {"handmade": [index[key(c)] for c in handmade],
-            "warm-design": [index[key(c)] for c in initial_design(space, recommended)]}
+    recommended = recommend(n=WARM_START_CONFIGS, method="portfolio", task=masked.task,
+                            database=MetaDatabase({masked.task: masked}))
+    return [index[key(c)] for c in initial_design(space, recommended)]
 
 
 def best_within(losses: np.ndarray, costs: np.ndarray, budget: float) -> float:
@@ -314,12 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "metalearning_offline.json").write_text(json.dumps(summary, indent=1))
         return 0
 
-    if args.held_out:
-        task_of = held_out_datasets(db, args.min_rows)
-        names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
-    else:
-        task_of = {n: t for t, tb in db.tables.items() for n in tb.datasets}
-        names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
+    task_of = (held_out_datasets(db, args.min_rows) if args.held_out
+               else {n: t for t, tb in db.tables.items() for n in tb.datasets})
+    names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
     rows = finished_rows(args.out / "metalearning.csv", args.seed)
     done = {(r["dataset"], r["arm"]) for r in rows}
     record_run(args.out, sys.argv[1:] if argv is None else argv)
