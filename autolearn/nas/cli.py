@@ -56,7 +56,7 @@ def cmd_nas(args: argparse.Namespace) -> int:
     ranked = history[history["instance"] == ""].sort_values("loss").head(args.top)
     print(ranked[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     info = model.search_
-    print(f"best ({info['metric']} {info['validation_score']:.5g} on the holdout, {info['n_trials']} trials, "
+    print(f"best ({info['metric']} {info['validation_score']:.5g} on the {info['resampling']}, {info['n_trials']} trials, "
           f"{info['seconds']:.0f} s): {model.architecture_}")
     if args.history:
         history.to_csv(args.history, index=False)

@@ -1,4 +1,4 @@
-"""One search trial: train the trial's architecture for its epochs and score it on the holdout.
+"""One search trial: train the trial's architecture for its epochs and score it on the validation rows.
 
 Runs in a worker (``autolearn.execution``), so everything it needs comes from files: the task data
 (written once per search, as the AutoML evaluator does), the incumbents (best loss so far per epoch
@@ -7,8 +7,9 @@ checkpoints of lower-fidelity trials (a promoted trial continues its parent's ne
 
 Outcomes:
 
-* SUCCESS: the holdout loss of the trained network (the search metric), info with the epochs run,
-  best epoch, why training stopped, and the fitted estimator as an artifact at full budget;
+* SUCCESS: the validation loss (the search metric; with k-fold CV the mean over the folds, one network
+  per fold), info with the epochs run, best epoch, why training stopped and the seconds a refit on all
+  rows would take, and the first fold's fitted estimator as an artifact at full budget;
 * PRUNED: the learning curve predicted that the run cannot beat the incumbent; values hold the loss
   reached so far and info the extrapolation;
 * a DARTS supernet trial (``instance == "supernet"``) reports the holdout loss of the supernet itself
@@ -72,7 +73,7 @@ def full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.nda
 
 @dataclass
 class NASObjective:
-    """``NASObjective(...)(spec)``: the holdout loss of ``spec.config`` trained for ``spec.budget``."""
+    """``NASObjective(...)(spec)``: the validation loss of ``spec.config`` trained for ``spec.budget``."""
 
     data_path: str
     workdir: str
@@ -96,42 +97,59 @@ class NASObjective:
 
     # -- one architecture ----------------------------------------------------------------------
     def _train(self, data: TaskData, spec: TrialSpec) -> Outcome:
+        """Train one network per validation split (one for a holdout, k for k-fold CV); the loss is
+        their mean, so a small dataset ranks architectures on every row rather than on one noisy fifth."""
         from autolearn.nas.estimators import estimator_for
 
-        train, valid = data.splits[0]
         epochs = epochs_for_budget(spec.budget, self.max_epochs)
-        max_time = _training_seconds(spec, self._startup)
-        est = self._checkpoint(spec.parent)
-        continued = est is not None
-        if est is not None:
-            est.set_params(warm_start=True, epochs=epochs, max_time=max_time)
-        else:
-            est = estimator_for(data.task)(architecture(dict(spec.config), self.space), epochs=epochs,
-                                           seed=spec.seed, patience=self.patience, max_time=max_time)
-        rule = LearningCurveRule(read_incumbent(self.workdir, epochs)) if self.curve_stopping else None
-        X_va, y_va = take(data.X, valid), data.y[valid]
-        t0 = time.perf_counter()
-        est.fit(take(data.X, train), data.y[train], eval_set=(X_va, y_va),
-                eval_loss=lambda y, p: data.metric.loss(y, self._adapt(est, p, data)), stop_rule=rule)
-        fit_time = time.perf_counter() - t0
-        loss = data.metric.loss(y_va, self._predict(est, X_va, data))
-        if not math.isfinite(loss):
-            raise ValueError(f"the validation loss is not finite ({loss})")
-        pruned = est.stopped_ == "learning_curve"
+        started, max_time = time.perf_counter(), _training_seconds(spec, self._startup)
+        parents = self._checkpoint(spec.parent)
+        rule_incumbent = read_incumbent(self.workdir, epochs) if self.curve_stopping else None
+        models, losses, seconds, rule = [], [], [], None
+        for k, (train, valid) in enumerate(data.splits):
+            left = None if max_time is None else max(
+                (max_time - (time.perf_counter() - started)) / (len(data.splits) - k), 0.1)
+            if parents is not None:
+                est = parents[k]
+                est.set_params(warm_start=True, epochs=epochs, max_time=left)
+            else:
+                est = estimator_for(data.task)(architecture(dict(spec.config), self.space), epochs=epochs,
+                                               seed=spec.seed, patience=self.patience, max_time=left)
+            rule = LearningCurveRule(rule_incumbent) if self.curve_stopping else None
+            X_va, y_va = take(data.X, valid), data.y[valid]
+            t0 = time.perf_counter()
+            est.fit(take(data.X, train), data.y[train], eval_set=(X_va, y_va),
+                    eval_loss=lambda y, p, est=est: data.metric.loss(y, self._adapt(est, p, data)), stop_rule=rule)
+            seconds.append(time.perf_counter() - t0)
+            loss = data.metric.loss(y_va, self._predict(est, X_va, data))
+            if not math.isfinite(loss):
+                raise ValueError(f"the validation loss is not finite ({loss})")
+            models.append(est)
+            losses.append(loss)
+            if est.stopped_ == "learning_curve":  # one hopeless fold is enough: the others would follow it
+                break
+        first, pruned = models[0], models[-1].stopped_ == "learning_curve"
+        n_train = float(np.mean([len(train) for train, _ in data.splits]))
+        best_epoch = max(1, round(float(np.mean([m.best_epoch_ for m in models]))))
+        epochs_trained = float(np.mean([m.n_epochs_ for m in models]))
+        loss = float(np.mean(losses))
         info: dict[str, Any] = {
-            "architecture": dict(est.architecture_), "description": est.architecture_.describe(),
-            "score": data.metric.score_from_loss(loss), "epochs": epochs, "epochs_trained": est.n_epochs_,
-            "best_epoch": est.best_epoch_, "stopped": est.stopped_, "fit_time": fit_time, "continued": continued,
-            "n_train": len(train),
+            "architecture": dict(first.architecture_), "description": first.architecture_.describe(),
+            "score": data.metric.score_from_loss(loss), "epochs": epochs, "epochs_trained": round(epochs_trained),
+            "best_epoch": best_epoch, "stopped": models[-1].stopped_, "fit_time": float(np.mean(seconds)),
+            "continued": parents is not None, "n_train": round(n_train), "fold_losses": [float(v) for v in losses],
+            # training on every row for the best epoch count: time per epoch grows with the rows
+            "refit_seconds": float(np.mean(seconds)) * len(data.y) / n_train * best_epoch / max(epochs_trained, 1),
         }
         if pruned and rule is not None:
             info.update(predicted_final=rule.predicted_final, incumbent=rule.incumbent,
                         extrapolations=rule.predictions)
         if self.keep_checkpoints and spec.budget < 1.0 and not pruned:
-            self._save_checkpoint(spec.trial_id, est)
+            self._save_checkpoint(spec.trial_id, models)
         status = Status.PRUNED if pruned else Status.SUCCESS
         keep = status is Status.SUCCESS and spec.budget >= 1.0
-        return Outcome(values=(float(loss),), info=info, artifacts=est if keep else None, status=status)
+        # the first split's network stands in for the search's winner when there is no time to refit it
+        return Outcome(values=(loss,), info=info, artifacts=first if keep else None, status=status)
 
     @staticmethod
     def _adapt(est: Any, prediction: np.ndarray, data: TaskData) -> np.ndarray:
@@ -144,19 +162,20 @@ class NASObjective:
             return est.predict(X)
         return full_proba(est.predict_proba(X), est.classes_, data.n_classes)
 
-    def _checkpoint(self, trial_id: int | None) -> Any:
+    def _checkpoint(self, trial_id: int | None) -> list[Any] | None:
+        """The parent trial's networks, one per validation split, or None for a fresh start."""
         path = Path(self.workdir) / "checkpoints" / f"{trial_id}.pkl"
         if trial_id is None or not path.exists():
             return None
         with open(path, "rb") as fh:
             return cloudpickle.load(fh)
 
-    def _save_checkpoint(self, trial_id: int, est: Any) -> None:
+    def _save_checkpoint(self, trial_id: int, models: list[Any]) -> None:
         folder = Path(self.workdir) / "checkpoints"
         folder.mkdir(exist_ok=True)
         tmp = folder / f"{trial_id}.pkl.tmp"
         with open(tmp, "wb") as fh:
-            cloudpickle.dump(est, fh)
+            cloudpickle.dump(models, fh)
         tmp.replace(folder / f"{trial_id}.pkl")
 
     # -- a DARTS supernet ----------------------------------------------------------------------

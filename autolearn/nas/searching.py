@@ -3,10 +3,13 @@
 The journey is the package's own: a space (:mod:`autolearn.nas.spaces`) → a strategy behind
 ask/tell (:mod:`autolearn.nas.strategies`) → :func:`autolearn.tune.loop.run_search` with isolated
 workers (``LocalRunner``: per-trial time and memory limits, crashes are failed trials) or in this
-process (``isolate=False``) → storage → the best architecture. Architectures are compared on one
-stratified holdout (its rows also drive early stopping: the validation loss picks the epoch and the
-architecture, as is standard for tabular networks); the winner is then refitted on all rows for its
-best epoch count when the time left allows, else the trial's own network is returned.
+process (``isolate=False``) → storage → the best architecture. Architectures are compared as the
+AutoML search compares pipelines (``resampling="auto"``: 5-fold CV under 5,000 rows, where one holdout
+is too small to rank hundreds of networks and the winner of a noisy holdout is the luckiest, not the
+best; a 20 % holdout above); the validation rows also drive early stopping (the validation loss picks
+the epoch and the architecture, as is standard for tabular networks). The winner is then refitted on
+all rows for its best epoch count (the folds' mean) when the time left allows, else the network of
+its first split is returned.
 """
 
 from __future__ import annotations
@@ -24,13 +27,12 @@ from autolearn.data.validation import (
     check_budget,
     check_choice,
     check_consistent_length,
-    check_fraction,
     check_X,
     check_y,
 )
 from autolearn.evaluation.evaluate import TaskData, save_task_data
 from autolearn.evaluation.metrics import Metric, get_metric
-from autolearn.evaluation.resampling import Resampling, make_splits
+from autolearn.evaluation.resampling import make_splits, resolve_resampling
 from autolearn.execution import Completed, InlineRunner, LocalRunner
 from autolearn.nas.objective import NASObjective, update_incumbent
 from autolearn.nas.spaces import SPACES, architecture, make_space
@@ -54,7 +56,7 @@ def search(
     max_trials: int | None = None,
     max_epochs: int = 50,
     metric: Any = None,
-    holdout: float = 0.2,
+    resampling: str | int | float = "auto",
     seed: int = 0,
     n_jobs: int = 1,
     per_trial_time_limit: float | None = None,
@@ -78,7 +80,9 @@ def search(
     time_budget : seconds for the whole call, refit included (None: ``max_trials`` bounds it).
     max_epochs : epochs of a full-fidelity trial; multi-fidelity strategies train fractions of it.
     metric : as for :class:`autolearn.AutoClassifier` (ROC AUC, log loss or RMSE by default).
-    holdout : fraction of rows the architectures are compared (and early-stopped) on.
+    resampling : how architectures are compared (and early-stopped), as for
+        :class:`autolearn.AutoClassifier`: "auto" (5-fold CV under 5,000 rows, else a 20 % holdout),
+        "cv", "holdout", a number of folds or a holdout fraction.
     n_jobs : trials in parallel, each in its own worker process.
     per_trial_time_limit : seconds a trial may run (default a third of the budget); training
         stops between epochs before it, so a slow network still reports what it reached.
@@ -118,7 +122,6 @@ def search(
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
-    check_fraction("holdout", holdout)
 
     X = check_X(X, fit=True)
     y_enc, task, classes = check_y(y, task)
@@ -128,7 +131,8 @@ def search(
     metric_ = get_metric(metric, task)
     schema = infer_schema(X)
     n_classes = 0 if classes is None else len(classes)
-    splits = make_splits(y_enc, task, Resampling("holdout", holdout_fraction=holdout), seed)
+    plan = resolve_resampling(resampling, len(y_enc))
+    splits = make_splits(y_enc, task, plan, seed)
     per_trial = per_trial_time_limit or (time_budget / 3 if time_budget else None)
 
     with _workdir(run_dir) as workdir:
@@ -156,7 +160,7 @@ def search(
         def reserve() -> float:
             if time_budget is None:
                 return 0.0
-            refit_seconds = float(best.get("info", {}).get("fit_time", 0.0)) / (1 - holdout) if refit else 0.0
+            refit_seconds = float(best.get("info", {}).get("refit_seconds", 0.0)) if refit else 0.0
             return min(max(0.05 * time_budget, 1.0) + 1.3 * refit_seconds, 0.4 * time_budget)
 
         budget = Budget(time_budget=time_budget, max_trials=max_trials, reserve=reserve, start=start)
@@ -168,10 +172,11 @@ def search(
         store.close()
 
     history = history_frame(records, metric_)
-    model = _final_model(best, records, X, y, task, classes, seed, refit, time_budget, start, holdout)
+    model = _final_model(best, records, X, y, task, classes, seed, refit, time_budget, start)
     model.history_ = history
     model.search_ = {
         "strategy": strategy, "space": space, "task": task, "metric": metric_.name, "n_trials": len(records),
+        "resampling": plan.describe(),
         "validation_score": metric_.score_from_loss(best["loss"]) if best else None,
         "refit": bool(getattr(model, "_refitted", False)), "seconds": time.monotonic() - start,
     }
@@ -185,9 +190,9 @@ def _workdir(run_dir: str | None) -> Any:
 
 
 def _final_model(best: dict[str, Any], records: list[TrialRecord], X: Any, y: Any, task: str,
-                 classes: np.ndarray | None, seed: int, refit: bool, time_budget: float | None, start: float,
-                 holdout: float) -> Any:
-    """The winner refitted on all rows if time allows, else the winning trial's own network.
+                 classes: np.ndarray | None, seed: int, refit: bool, time_budget: float | None,
+                 start: float) -> Any:
+    """The winner refitted on all rows if time allows, else the winning trial's network of its first split.
 
     Fallback when no full-budget trial returned a network (time ran out between the rungs of a
     multi-fidelity search, or after a DARTS supernet): the best architecture at any fidelity is
@@ -202,7 +207,7 @@ def _final_model(best: dict[str, Any], records: list[TrialRecord], X: Any, y: An
         epochs = int(info.get("best_epoch") or info.get("epochs") or 1)
         return _refit(task, info["architecture"], epochs, seed, None, X, y)
     info, trial_model = best["info"], best["model"]
-    needed = float(info.get("fit_time", 0.0)) / (1 - holdout) * info["best_epoch"] / max(info["epochs_trained"], 1)
+    needed = float(info.get("refit_seconds", 0.0))
     if refit and left > 1.3 * needed + 1.0:
         return _refit(task, info["architecture"], int(info["best_epoch"]), seed,
                       None if math.isinf(left) else 0.9 * left, X, y)

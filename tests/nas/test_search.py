@@ -10,6 +10,7 @@ pytest.importorskip("torch", reason="autolearn.nas needs PyTorch: pip install 'a
 from autolearn import nas  # noqa: E402
 from autolearn.evaluation.evaluate import TaskData, save_task_data  # noqa: E402
 from autolearn.evaluation.metrics import get_metric  # noqa: E402
+from autolearn.evaluation.resampling import Resampling, make_splits  # noqa: E402
 from autolearn.nas.objective import NASObjective, update_incumbent  # noqa: E402
 from autolearn.nas.spaces import SPACES, architecture  # noqa: E402
 from autolearn.nas.strategies import STRATEGIES  # noqa: E402
@@ -79,15 +80,52 @@ def test_bad_data():
         nas.search(X.head(5), y.head(5), max_trials=1, isolate=False)
 
 
-def _objective(tmp_path, **kwargs):
+def _objective(tmp_path, folds=1, **kwargs):
     X, y = table(n=120, seed=3)
     y_enc = (y == "yes").to_numpy().astype(np.int64)
-    rows = np.arange(120)
     from autolearn.data.types import infer_schema
 
-    data = TaskData(X, y_enc, "binary", infer_schema(X), get_metric(None, "binary"), 2, [(rows[:90], rows[90:])])
+    rows = np.arange(120)
+    splits = make_splits(y_enc, "binary", Resampling("cv", n_folds=folds), 0) if folds > 1 else [(rows[:90], rows[90:])]
+    data = TaskData(X, y_enc, "binary", infer_schema(X), get_metric(None, "binary"), 2, splits)
     path = save_task_data(data, tmp_path / "data.pkl")
     return NASObjective(path, str(tmp_path), "chain", max_epochs=9, **kwargs)
+
+
+def test_with_cross_validation_a_trial_is_the_mean_over_one_network_per_fold(tmp_path):
+    from autolearn.evaluation.evaluate import load_task_data
+    from autolearn.nas.estimators import estimator_for
+
+    objective = _objective(tmp_path, folds=3, curve_stopping=False)
+    config = architecture({"n_layers": 1, "width_1": 16}, "chain").config
+    out = objective(TrialSpec(0, config, budget=1.0, seed=4))
+    fold_losses = out.info["fold_losses"]
+    assert out.status is Status.SUCCESS and len(fold_losses) == 3
+    assert out.values[0] == pytest.approx(np.mean(fold_losses))
+    data = load_task_data(objective.data_path)  # the last fold, trained by hand, scores what the trial says
+    train, valid = data.splits[2]
+    est = estimator_for("binary")(architecture(dict(config), "chain"), epochs=9, seed=4, patience=objective.patience)
+    est.fit(data.X.iloc[train], data.y[train], eval_set=(data.X.iloc[valid], data.y[valid]),
+            eval_loss=lambda y, p: data.metric.loss(y, p))
+    assert data.metric.loss(data.y[valid], est.predict_proba(data.X.iloc[valid])) == pytest.approx(fold_losses[2])
+    assert out.artifacts is not None and out.info["refit_seconds"] > 0
+
+
+def test_a_promoted_cross_validated_trial_continues_every_fold(tmp_path):
+    objective = _objective(tmp_path, folds=2, keep_checkpoints=True, curve_stopping=False, patience=50)
+    config = architecture({"n_layers": 1, "width_1": 16}, "chain").config
+    objective(TrialSpec(0, config, budget=1 / 3, limits=Limits()))
+    high = objective(TrialSpec(1, config, budget=1.0, origin="promoted", parent=0))
+    assert high.info["continued"] and high.info["epochs_trained"] == 9 and len(high.info["fold_losses"]) == 2
+
+
+def test_small_data_is_searched_with_cross_validation_unless_told_otherwise():
+    X, y = table(n=120, seed=1)
+    common = dict(strategy="random", space="chain", time_budget=None, max_trials=1, max_epochs=2, isolate=False)
+    assert nas.search(X, y, **common).search_["resampling"] == "5-fold CV"
+    assert nas.search(X, y, resampling=0.25, **common).search_["resampling"] == "25% holdout"
+    with pytest.raises(ValueError, match="resampling"):
+        nas.search(X, y, resampling="bootstrap", **common)
 
 
 def test_promoted_trial_continues_its_parent(tmp_path):
