@@ -201,16 +201,6 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
     from benchmarks.automl.datasets import load as load_dataset
     from benchmarks.build_metadb import select_datasets
 
-    root = default_data_root()
-    row = select_datasets(root, [name], None, args.seed)[0]  # the copy the database was built from (if any)
-    target = None if pd.isna(row.get("target")) else str(row["target"])
-    data = load_dataset(DatasetSpec(name=name, path=str(root / row["path"]), target=target, task=task))
-    X, y = data.X, data.y
-    if len(y) > args.max_rows:
-        X, _, y, _ = split(X, y, task, args.seed, train_size=args.max_rows)
-    X_tr, X_te, y_tr, y_te = split(X, y, task, args.seed, test_size=0.25)
-    cls = AutoRegressor if task == "regression" else AutoClassifier
-    masked = db.without(name)
     base = {"n_jobs": args.n_jobs, "seed": args.seed}
 
     def portfolio(space: Any) -> list[dict]:
@@ -218,7 +208,7 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
         return [c for c in (project(space, r) for r in ranked) if c is not None][:8]
 
     # (arm, estimator parameters, context): the warm arms see the masked database; portfolio8 runs
-    # exactly the portfolio's first 8 configurations
+    # exactly the portfolio's first 8 configurations. Data, split and mask come after the arms left to run.
     arms: list[tuple[str, dict, Any]] = []
     for budget in args.budgets:
         cold = {**base, "time_budget": budget, "warm_start": False}
@@ -230,9 +220,20 @@ def online_dataset(name: str, task: str, db: MetaDatabase, args: argparse.Namesp
     arms.append((f"random@{args.random_budget:g}",
                  {**base, "time_budget": args.random_budget, "strategy": "random", "warm_start": False},
                  contextlib.nullcontext))
+    arms = [a for a in arms if a[0] not in done and a[0].split("@")[0] in args.arms]
+    if not arms:  # a resumed run does not reload a finished dataset
+        return
+    root = default_data_root()
+    row = select_datasets(root, [name], None, args.seed)[0]  # the copy the database was built from (if any)
+    target = None if pd.isna(row.get("target")) else str(row["target"])
+    data = load_dataset(DatasetSpec(name=name, path=str(root / row["path"]), target=target, task=task))
+    X, y = data.X, data.y
+    if len(y) > args.max_rows:
+        X, _, y, _ = split(X, y, task, args.seed, train_size=args.max_rows)
+    X_tr, X_te, y_tr, y_te = split(X, y, task, args.seed, test_size=0.25)
+    cls = AutoRegressor if task == "regression" else AutoClassifier
+    masked = db.without(name)
     for arm, params, context in arms:
-        if arm in done or arm.split("@")[0] not in args.arms:
-            continue
         try:
             with context():
                 result = run_arm(cls, task, X_tr, y_tr, X_te, y_te, params)

@@ -1,5 +1,6 @@
 """The meta-learning benchmark's bookkeeping: the random baseline, resuming, and the win count."""
 
+import argparse
 import itertools
 
 import numpy as np
@@ -27,6 +28,20 @@ def test_finished_rows_keep_this_seed_and_drop_failed_arms(tmp_path):
     rows = ml.finished_rows(path, seed=0)
     assert [(r["dataset"], r["arm"]) for r in rows] == [("a", "cold@30")]
     assert "error" not in rows[0]
+
+
+def test_a_dataset_whose_arms_are_all_finished_is_not_loaded(monkeypatch):
+    import benchmarks.build_metadb as build
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a finished dataset was loaded again")
+
+    monkeypatch.setattr(build, "select_datasets", no_loading)
+    args = argparse.Namespace(n_jobs=1, seed=0, budgets=[30.0], random_budget=30.0, arms=["warm", "bare"],
+                              max_rows=1000)
+    assert list(ml.online_dataset("d", "binary", None, args, frozenset({"warm@30", "bare@30"}))) == []
+    with pytest.raises(AssertionError, match="loaded again"):
+        list(ml.online_dataset("d", "binary", None, args, frozenset({"warm@30"})))
 
 
 def test_summarize_counts_warm_wins_against_cold_of_the_same_budget():
