@@ -35,10 +35,15 @@ the 25 % with the task's default metric:
 (so nothing needs masking) with at least ``--min-rows`` rows: the database's datasets are small (median a
 few hundred rows), where test sets of 12-100 rows decide a comparison and 30 s is rarely the limit.
 
-Time: per dataset sum(3 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that is
-~8.5 min, so 45 datasets take ~6.5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
-``metalearning.csv`` (one row per dataset x arm, rewritten after every arm; a rerun with the same
-seed skips the arms it holds) and ``metalearning.json`` (the summary) to ``--out``.
+``--seeds 0 1 2`` repeats every arm with other splits and search seeds (the dataset sample stays the
+one of seed 0); a comparison then uses the seeds both arms finished and counts a dataset as won when
+the arm's test loss, averaged over those seeds, is lower: one 25 % test split alone decides many
+comparisons on small data.
+
+Time: per dataset and seed sum(3 x budgets) + ~30 s (portfolio8) + 30 s; with budgets 30 and 120 that
+is ~8.5 min, so 45 datasets take ~6.5 h on 2 cores (``--n-jobs 2``). Prints a table, writes
+``metalearning.csv`` (one row per dataset x arm x seed, rewritten after every arm; a rerun skips the
+arms it holds) and ``metalearning.json`` (the summary) to ``--out``.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ OFFLINE_N = (1, 2, 4, 8, 16)
 OFFLINE_COST = (2, 5, 10, 20, 40)  # budgets in units of the dataset's median evaluation time
 OFFLINE_LIST = 64  # recommendations per method and dataset, enough to fill the largest cost budget
 ARMS = ("cold", "warm", "bare", "portfolio8", "random")
+SAMPLE_SEED = 0  # the dataset sample; --seeds vary splits and searches on the same datasets
 
 
 # -- offline: simulated from the database ------------------------------------------------------------
@@ -247,11 +253,14 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean rank of each arm per dataset (1 = lowest test loss) and wins of warm over cold, on the test
     loss and (where recorded) on the search's best validation loss, which test-set noise does not touch."""
     ok = frame.dropna(subset=["test_loss"]).copy()
-    ok["rank"] = ok.groupby("dataset")["test_loss"].rank(ascending=True)
+    if "seed" not in ok:
+        ok["seed"] = 0
+    ok["rank"] = ok.groupby(["dataset", "seed"])["test_loss"].rank(ascending=True)
     out = ok.groupby("arm").agg(mean_rank=("rank", "mean"), datasets=("dataset", "nunique"),
-                                mean_trials=("trials", "mean"), mean_fit_s=("fit_seconds", "mean"))
+                                seeds=("seed", "nunique"), mean_trials=("trials", "mean"),
+                                mean_fit_s=("fit_seconds", "mean"))
     columns = {"wins/ties/losses": "test_loss", "validation wins/ties/losses": "best_val_loss"}
-    wides = {label: ok.pivot_table(index="dataset", columns="arm", values=value)
+    wides = {label: ok.pivot_table(index=["dataset", "seed"], columns="arm", values=value)
              for label, value in columns.items() if value in ok}
     for arm in out.index:
         if arm.startswith("warm@"):
@@ -264,7 +273,9 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         for prefix, reference in references.items():
             for label, wide in wides.items():
                 if reference in wide and arm in wide:
-                    diff = (wide[reference] - wide[arm]).dropna()  # > 0: the arm has the lower loss
+                    # the seeds both arms finished, averaged per dataset; > 0: the arm has the lower loss
+                    paired = wide[[reference, arm]].dropna().groupby(level="dataset").mean()
+                    diff = paired[reference] - paired[arm]
                     wins, ties, losses = (diff > 1e-9).sum(), (diff.abs() <= 1e-9).sum(), (diff < -1e-9).sum()
                     if not prefix:
                         out.loc[arm, "vs"] = reference
@@ -289,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--random-budget", type=float, default=30.0, help="seconds of the random-search arm")
     p.add_argument("--max-rows", type=int, default=20_000, help="subsample larger datasets before splitting")
     p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="splits and search seeds; every arm runs once per seed (the dataset sample is seed 0's)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/metalearning"))
     args = p.parse_args(argv)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")  # workers' convergence warnings would drown the table
@@ -317,16 +329,19 @@ def main(argv: list[str] | None = None) -> int:
 
     task_of = (held_out_datasets(db, args.min_rows) if args.held_out
                else {n: t for t, tb in db.tables.items() for n in tb.datasets})
-    names = args.datasets or balanced_sample(task_of, args.max_datasets, args.seed)
-    rows = finished_rows(args.out / "metalearning.csv", args.seed)
-    done = {(r["dataset"], r["arm"]) for r in rows}
+    names = args.datasets or balanced_sample(task_of, args.max_datasets, SAMPLE_SEED)
+    rows = finished_rows(args.out / "metalearning.csv")
+    done = {(r["dataset"], r["arm"], r["seed"]) for r in rows}
     record_run(args.out, sys.argv[1:] if argv is None else argv)
     commit = str(git_state().get("commit") or "")[:7]
-    for i, name in enumerate(names, 1):
-        print(f"[{i}/{len(names)}] {name} ({task_of[name]})", flush=True)
-        for row in online_dataset(name, task_of[name], db, args, frozenset(a for d, a in done if d == name)):
-            rows.append({**row, "commit": commit})  # a resumed campaign may span commits
-            pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
+    for seed in args.seeds:  # every dataset with the first seed before the next seed
+        args.seed = seed
+        for i, name in enumerate(names, 1):
+            print(f"[{i}/{len(names)}] {name} ({task_of[name]}), seed {seed}", flush=True)
+            finished = frozenset(a for d, a, s in done if d == name and s == seed)
+            for row in online_dataset(name, task_of[name], db, args, finished):
+                rows.append({**row, "commit": commit})  # a resumed campaign may span commits
+                pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
     frame = pd.DataFrame(rows)
     summary = summarize(frame)
     print(summary.round(3).to_string())
@@ -334,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def finished_rows(path: Path, seed: int) -> list[dict]:
-    """The rows an earlier run of this seed finished (failed arms are run again)."""
+def finished_rows(path: Path) -> list[dict]:
+    """The rows earlier runs finished, of every seed (failed arms are dropped, so they run again)."""
     if not path.exists():
         return []
     frame = pd.read_csv(path)
@@ -343,7 +358,7 @@ def finished_rows(path: Path, seed: int) -> list[dict]:
         return []
     if "error" in frame:
         frame = frame[frame["error"].isna()]
-    return frame[frame["seed"] == seed].drop(columns=["error"], errors="ignore").to_dict(orient="records")
+    return frame.drop(columns=["error"], errors="ignore").to_dict(orient="records")
 
 
 def held_out_datasets(db: MetaDatabase, min_rows: int) -> dict[str, str]:
