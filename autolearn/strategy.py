@@ -3,7 +3,9 @@ a portfolio of known-good configurations first, then model-based search.
 
 The portfolio is ordered so that the first minutes of a search are already good on most tables:
 gradient boosting with its defaults, then diverse families (bagged trees, a linear model, a second
-boosting implementation, k-NN) whose mistakes differ, which is what ensemble selection needs.
+boosting implementation, k-NN) whose mistakes differ, which is what ensemble selection needs. Families
+outside the default space (the network, ``"nn"``) have their default here too, so that a user who
+includes one sees it evaluated rather than left to the optimizer's few random draws.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PORTFOLIO: list[tuple[str, dict[str, Any]]] = [
     ("lightgbm", {"learning_rate": 0.03, "num_leaves": 63, "min_child_samples": 5, "subsample": 0.8,
                   "colsample_bytree": 0.5, "reg_lambda": 5.0}),
     ("mlp", {}),
+    ("nn", {}),  # only where asked for (include=["nn"]): it is not in the default space
 ]
 
 

@@ -25,6 +25,15 @@ def test_portfolio_keeps_only_what_the_space_has():
     assert with_model(space, "lightgbm", {"num_leaves": -3}) is None  # not a legal value
 
 
+def test_an_included_network_opens_with_its_default_and_the_default_space_has_none():
+    import pytest
+
+    pytest.importorskip("torch")
+    assert "nn" not in {c["model"] for c in portfolio(build_space("binary"))}
+    models = [c["model"] for c in portfolio(build_space("binary", include=["lightgbm", "mlp", "nn"]))]
+    assert models[-1] == "nn" and models.count("nn") == 1
+
+
 def test_auto_strategy_asks_the_design_first():
     space = build_space("regression")
     recommended = [with_model(space, "ridge"), with_model(space, "knn")]
