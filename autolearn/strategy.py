@@ -4,8 +4,9 @@ a portfolio of known-good configurations first, then model-based search.
 The portfolio is ordered so that the first minutes of a search are already good on most tables:
 gradient boosting with its defaults, then diverse families (bagged trees, a linear model, a second
 boosting implementation, k-NN) whose mistakes differ, which is what ensemble selection needs. Families
-outside the default space (the network, ``"nn"``) have their default here too, so that a user who
-includes one sees it evaluated rather than left to the optimizer's few random draws.
+outside the default space (``default_in_space=False``, e.g. the network ``"nn"``) follow with their
+defaults when included, so that a user who asks for one sees it evaluated rather than left to the
+optimizer's few random draws.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from ConfigSpace import ConfigurationSpace
 from ConfigSpace.util import deactivate_inactive_hyperparameters
 
+from autolearn.components.registry import get
 from autolearn.tune import space as spaces
 from autolearn.tune.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 
@@ -32,7 +34,6 @@ PORTFOLIO: list[tuple[str, dict[str, Any]]] = [
     ("lightgbm", {"learning_rate": 0.03, "num_leaves": 63, "min_child_samples": 5, "subsample": 0.8,
                   "colsample_bytree": 0.5, "reg_lambda": 5.0}),
     ("mlp", {}),
-    ("nn", {}),  # only where asked for (include=["nn"]): it is not in the default space
 ]
 
 
@@ -64,9 +65,11 @@ def _is_model_hp(space: ConfigurationSpace, name: str) -> bool:
 
 
 def portfolio(space: ConfigurationSpace) -> list[dict[str, Any]]:
-    """The portfolio's configurations that exist in ``space`` (include/exclude may remove some)."""
+    """The portfolio's configurations that exist in ``space`` (include/exclude may remove some), then the
+    defaults of included families that are not in the default space."""
+    opted_in = [(m, {}) for m in space["model"].choices if not get(m).default_in_space] if "model" in space else []
     configs, seen = [], set()
-    for model, overrides in PORTFOLIO:
+    for model, overrides in [*PORTFOLIO, *opted_in]:
         config = with_model(space, model, overrides)
         if config is not None and spaces.config_key(config) not in seen:
             seen.add(spaces.config_key(config))

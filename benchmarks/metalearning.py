@@ -335,11 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     record_run(args.out, sys.argv[1:] if argv is None else argv)
     commit = str(git_state().get("commit") or "")[:7]
     for seed in args.seeds:  # every dataset with the first seed before the next seed
-        args.seed = seed
+        run_args = argparse.Namespace(**{**vars(args), "seed": seed})
         for i, name in enumerate(names, 1):
             print(f"[{i}/{len(names)}] {name} ({task_of[name]}), seed {seed}", flush=True)
             finished = frozenset(a for d, a, s in done if d == name and s == seed)
-            for row in online_dataset(name, task_of[name], db, args, finished):
+            for row in online_dataset(name, task_of[name], db, run_args, finished):
                 rows.append({**row, "commit": commit})  # a resumed campaign may span commits
                 pd.DataFrame(rows).to_csv(args.out / "metalearning.csv", index=False)  # a rerun resumes from here
     frame = pd.DataFrame(rows)

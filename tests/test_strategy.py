@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from autolearn.space import build_space
 from autolearn.strategy import initial_design, make_strategy, portfolio, with_model
 from autolearn.tune.space import config_key
@@ -26,8 +28,6 @@ def test_portfolio_keeps_only_what_the_space_has():
 
 
 def test_an_included_network_opens_with_its_default_and_the_default_space_has_none():
-    import pytest
-
     pytest.importorskip("torch")
     assert "nn" not in {c["model"] for c in portfolio(build_space("binary"))}
     models = [c["model"] for c in portfolio(build_space("binary", include=["lightgbm", "mlp", "nn"]))]
