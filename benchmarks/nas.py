@@ -23,6 +23,8 @@ is better, as in ``benchmarks/ensemble.py``). A verdict is given once every data
 before that the report is marked interim.
 
 Runs go seed by seed (every dataset with seed 0 first), so an interrupted run still covers the datasets.
+After a change to a system, ``--systems nas --redo-before 2026-12-07T16:00`` redoes its runs made before
+that time (the new records replace the old; the same command resumes).
 Output in ``--out``: ``results.jsonl`` (one line per run, appended and fsynced; a rerun skips finished
 runs), ``nas.csv`` (per dataset × system: mean metric over seeds and change vs the reference),
 ``report.md``. Splits go to ``--out/raw/`` (git-ignored). Time: per dataset and seed 3 × 300 s of search
@@ -113,7 +115,8 @@ def describe(system: str, model: Any) -> dict[str, Any]:
     """What a run's record keeps about the fitted model: the architecture, how many were tried, and
     for the AutoML runs how many trials ran and what share of the ensemble the networks hold."""
     if system == "nas":
-        return {"architecture": str(model.architecture_), "n_trials": len(model.history_)}
+        return {"architecture": str(model.architecture_), "n_trials": len(model.history_),
+                "n_networks": model.search_["n_networks"]}
     if system == "nn_default":
         return {"architecture": str(getattr(model, "architecture_", ""))}
     if system.startswith("automl"):

@@ -12,6 +12,7 @@ multiclass log loss, where 20 % more rows per model matters more than the averag
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -33,11 +34,20 @@ class FoldAverage(BaseEstimator):
 
     @property
     def classes_(self) -> np.ndarray:
-        return self.models[0].classes_
+        """Every class any model saw: a rare class may be missing from one fold's training rows."""
+        return reduce(np.union1d, [np.asarray(m.classes_) for m in self.models])
 
     @available_if(_classifies)
     def predict_proba(self, X: Any) -> np.ndarray:
-        return np.mean([np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.models], axis=0)
+        """The mean probabilities; a model that never saw a class gives it probability 0."""
+        classes = self.classes_
+        total = None
+        for m in self.models:
+            proba = np.asarray(m.predict_proba(X), dtype=np.float64)
+            if total is None:
+                total = np.zeros((proba.shape[0], len(classes)))
+            total[:, np.searchsorted(classes, m.classes_)] += proba
+        return total / len(self.models)
 
     def predict(self, X: Any) -> np.ndarray:
         if _classifies(self):

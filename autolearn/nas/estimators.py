@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from autolearn.data.validation import check_consistent_length, check_fraction, check_X, check_y
+from autolearn.ensemble.fold_average import FoldAverage
 from autolearn.nas._torch import require_torch, resolve_device, seeded, set_threads, to_numpy, to_tensors
 from autolearn.nas.features import FeatureCoder
 from autolearn.nas.spaces import Architecture, architecture
@@ -394,3 +395,22 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 def estimator_for(task: str) -> type[_NeuralNetBase]:
     """The estimator class of a task ("binary", "multiclass", "classification" or "regression")."""
     return NeuralNetRegressor if task == "regression" else NeuralNetClassifier
+
+
+class NetworkAverage(FoldAverage):
+    """Networks of one architecture trained on different rows, their predictions averaged: what
+    :func:`~autolearn.nas.search` returns after cross-validation, the k fold networks it validated.
+
+    On small tables one network carries the full variance of its random start and of its early-stopping
+    epoch; the mean of k such networks does not, and needs no refit.
+    """
+
+    @property
+    def architecture_(self) -> Architecture:
+        return self.models[0].architecture_
+
+    def save(self, path: Any) -> Any:
+        """Write the fitted networks to ``path`` (``autolearn.nas.load`` reads them back)."""
+        from autolearn.nas import save
+
+        return save(self, path)

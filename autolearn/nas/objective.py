@@ -9,7 +9,7 @@ Outcomes:
 
 * SUCCESS: the validation loss (the search metric; with k-fold CV the mean over the folds, one network
   per fold), info with the epochs run, best epoch, why training stopped and the seconds a refit on all
-  rows would take, and the first fold's fitted estimator as an artifact at full budget;
+  rows would take, and the fitted networks (one per split) as the artifact at full budget;
 * PRUNED: the learning curve predicted that the run cannot beat the incumbent; values hold the loss
   reached so far and info the extrapolation;
 * a DARTS supernet trial (``instance == "supernet"``) reports the holdout loss of the supernet itself
@@ -148,8 +148,8 @@ class NASObjective:
             self._save_checkpoint(spec.trial_id, models)
         status = Status.PRUNED if pruned else Status.SUCCESS
         keep = status is Status.SUCCESS and spec.budget >= 1.0
-        # the first split's network stands in for the search's winner when there is no time to refit it
-        return Outcome(values=(loss,), info=info, artifacts=first if keep else None, status=status)
+        # the validated networks: averaged, they are the search's answer without a refit
+        return Outcome(values=(loss,), info=info, artifacts=models if keep else None, status=status)
 
     @staticmethod
     def _adapt(est: Any, prediction: np.ndarray, data: TaskData) -> np.ndarray:

@@ -25,7 +25,20 @@ def add_arguments(p: argparse.ArgumentParser, suite: str, out: str, quick_budget
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--out", type=Path, default=Path(out))
     p.add_argument("--retry-failed", action="store_true", help="redo runs that failed")
+    p.add_argument("--redo-before", metavar="TIME", type=_iso_time,
+                   help="redo runs started before this UTC time (ISO 8601, e.g. 2026-12-07T16:00), e.g. after "
+                        "changing a system; the new records replace the old ones, and the same command resumes")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from results.jsonl")
+
+
+def _iso_time(text: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2026-12-07T16:00, got {text!r}") from None
+    return text
 
 
 def fill_defaults(args: argparse.Namespace, quick_budget: float, quick_datasets: Sequence[str]) -> None:
@@ -44,7 +57,7 @@ def run(runs: Sequence[Run], args: argparse.Namespace, run_one: Callable[..., di
     """Run ``run_one(spec, system, seed, args)`` for every run not finished yet (failed ones too with
     ``--retry-failed``), appending each record; ``describe`` says what a successful record holds."""
     log = ResultsLog(args.out / "results.jsonl")
-    done = log.done(retry=("failed",) if args.retry_failed else ())
+    done = log.done(retry=("failed",) if args.retry_failed else (), redo_before=args.redo_before)
     todo = [(spec, seed, s) for spec, seed, s in runs if (s, spec.name, seed, 0, float(args.budget)) not in done]
     print(f"{len(runs)} runs, {len(todo)} to do at {args.budget:g} s -> {args.out}", flush=True)
     for i, (spec, seed, system) in enumerate(todo, 1):

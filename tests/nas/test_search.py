@@ -35,10 +35,37 @@ def test_every_strategy_on_every_space(strategy, space):
         assert (model.history_["instance"] == "supernet").any()
 
 
-def test_without_refit_the_trial_network_answers_in_the_user_labels():
+def test_after_cross_validation_the_answer_is_the_winners_fold_networks_averaged(tmp_path):
+    from autolearn.nas.estimators import NetworkAverage
+
     X, y = table(n=120, seed=1)
     model = nas.search(X, y, strategy="random", space="chain", time_budget=None, max_trials=2, max_epochs=3,
-                       isolate=False, refit=False)
+                       resampling=3, isolate=False, seed=0)
+    assert isinstance(model, NetworkAverage) and len(model.models) == 3
+    assert model.search_["n_networks"] == 3 and not model.search_["refit"]
+    assert list(model.classes_) == ["no", "yes"] and model.architecture_ == model.models[0].architecture_
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba, np.mean([m.predict_proba(X) for m in model.models], axis=0))
+    assert len({m.predict_proba(X)[:5].tobytes() for m in model.models}) == 3  # three networks, not one
+    assert set(model.predict(X)) <= {"no", "yes"}
+    again = nas.load(model.save(tmp_path / "net.pkl"))
+    np.testing.assert_array_equal(again.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize(("resampling", "refit"), [(3, True), (0.25, "auto")])
+def test_refit_retrains_one_network_on_all_rows(resampling, refit):
+    X, y = table(n=120, seed=1)
+    model = nas.search(X, y, strategy="random", space="chain", time_budget=None, max_trials=2, max_epochs=3,
+                       resampling=resampling, refit=refit, isolate=False, seed=0)
+    assert isinstance(model, nas.NeuralNetClassifier) and model.search_["refit"]
+    assert model.search_["n_networks"] == 1 and list(model.classes_) == ["no", "yes"]
+
+
+def test_without_refit_the_holdout_network_answers_in_the_user_labels():
+    X, y = table(n=120, seed=1)
+    model = nas.search(X, y, strategy="random", space="chain", time_budget=None, max_trials=2, max_epochs=3,
+                       resampling=0.25, isolate=False, refit=False)
+    assert isinstance(model, nas.NeuralNetClassifier) and model.search_["n_networks"] == 1
     assert not model.search_["refit"] and list(model.classes_) == ["no", "yes"]
     assert set(model.predict(X)) <= {"no", "yes"}
 
@@ -65,6 +92,7 @@ def test_budget_too_small_for_one_epoch_is_a_clear_error():
     ({"space": "transformer"}, "unknown space"),
     ({"time_budget": None, "max_trials": None}, "time_budget"),
     ({"max_epochs": 0}, "max_epochs"),
+    ({"refit": "always"}, "refit must be"),
 ])
 def test_bad_arguments(kwargs, error):
     X, y = table(n=40)
