@@ -33,12 +33,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.automl import datasets as ds  # noqa: E402
-from benchmarks.automl.metrics import MAIN_METRIC, n_classes, score_model  # noqa: E402
+from benchmarks.automl.metrics import HIGHER_IS_BETTER, MAIN_METRIC, n_classes, relative_change, score_model  # noqa: E402
 from benchmarks.automl.report import markdown_table  # noqa: E402
 from benchmarks.automl.splits import encode_target, load_or_make_splits  # noqa: E402
 
 FINALS = ("refit", "average", "fold0")
-LOWER_IS_BETTER = {"log_loss", "rmse"}
 
 
 def run_one(spec: ds.DatasetSpec, seed: int, max_epochs: int, out: Path) -> dict | None:
@@ -79,8 +78,8 @@ def run_one(spec: ds.DatasetSpec, seed: int, max_epochs: int, out: Path) -> dict
 def report(records: list[dict]) -> str:
     frame = pd.DataFrame(records)
     means = frame.groupby(["dataset", "metric"])[list(FINALS)].mean().reset_index()
-    sign = np.where(means["metric"].isin(LOWER_IS_BETTER), -1.0, 1.0)
-    means["average vs refit"] = sign * (means["average"] - means["refit"]) / means["refit"].abs()
+    means["average vs refit"] = [relative_change(a, r, HIGHER_IS_BETTER[m])
+                                 for a, r, m in zip(means["average"], means["refit"], means["metric"])]
     wins = int((means["average vs refit"] > 0).sum())
     seeds = frame.groupby("dataset")["seed"].nunique()
     table = means.assign(seeds=means["dataset"].map(seeds))
