@@ -41,11 +41,9 @@ class FoldAverage(BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """The mean probabilities; a model that never saw a class gives it probability 0."""
         classes = self.classes_
-        total = None
-        for m in self.models:
-            proba = np.asarray(m.predict_proba(X), dtype=np.float64)
-            if total is None:
-                total = np.zeros((proba.shape[0], len(classes)))
+        probas = [np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.models]
+        total = np.zeros((len(probas[0]), len(classes)))
+        for m, proba in zip(self.models, probas):
             total[:, np.searchsorted(classes, m.classes_)] += proba
         return total / len(self.models)
 

@@ -5,6 +5,7 @@ already holds, runs the rest in the caller's order and appends each record as it
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,6 @@ def add_arguments(p: argparse.ArgumentParser, suite: str, out: str, quick_budget
 
 
 def _iso_time(text: str) -> str:
-    import datetime as dt
-
     try:
         dt.datetime.fromisoformat(text)
     except ValueError:
