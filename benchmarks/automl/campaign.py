@@ -5,13 +5,12 @@ already holds, runs the rest in the caller's order and appends each record as it
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks.automl.datasets import DatasetSpec
-from benchmarks.automl.results import ResultsLog
+from benchmarks.automl.results import ResultsLog, parse_utc
 
 Run = tuple[DatasetSpec, int, str]  # (dataset, seed, system)
 
@@ -34,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser, suite: str, out: str, quick_budget
 
 def _iso_time(text: str) -> str:
     try:
-        dt.datetime.fromisoformat(text)
+        parse_utc(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2026-12-07T16:00, got {text!r}") from None
     return text

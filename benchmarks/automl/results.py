@@ -35,7 +35,7 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _utc(text: str) -> dt.datetime:
+def parse_utc(text: str) -> dt.datetime:
     """An ISO 8601 time; without a zone it is UTC, as the records' timestamps are."""
     value = dt.datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
@@ -82,10 +82,10 @@ class ResultsLog:
         """Keys a rerun skips: finished runs, except those whose status is in ``retry`` and those started
         before ``redo_before`` (an ISO 8601 time: the runs made before a change to the system; the new
         records come later, so a resumed redo with the same time skips them)."""
-        before = None if redo_before is None else _utc(redo_before)
+        before = None if redo_before is None else parse_utc(redo_before)
         return {k for k, r in latest(read_results(self.path)).items()
                 if r.get("status") in FINAL and r.get("status") not in retry
-                and (before is None or _utc(str(r.get("started_at") or "1970-01-01T00:00:00")) >= before)}
+                and (before is None or parse_utc(str(r.get("started_at") or "1970-01-01T00:00:00")) >= before)}
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one line and fsync it, starting a new line if a killed write left one unfinished."""
