@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from autolearn.components import TASKS, BuildContext, Component, Fidelity, get
 from autolearn.components.transformers import CategoricalColumns, ColumnKinds, DenseOrSparse, NumericColumns, ToDense
 from autolearn.data.schema import Schema
+from autolearn.evaluation.metrics import widen_proba
 from autolearn.space import PREFERRED_DEFAULTS, config_to_components
 
 # Used when a configuration has no choice for a kind (e.g. a space built without categorical columns).
@@ -58,8 +59,7 @@ class AllClassesClassifier(ClassifierMixin, BaseEstimator):
         if self.estimator_ is None:
             out[:, self.constant_] = 1.0
             return out
-        proba = np.asarray(self.estimator_.predict_proba(X), dtype=float)
-        out[:, np.asarray(self.estimator_.classes_).astype(int)] = proba
+        out = widen_proba(self.estimator_.predict_proba(X), self.estimator_.classes_, len(self.classes_))
         total = out.sum(axis=1, keepdims=True)
         return np.divide(out, total, out=np.full_like(out, 1.0 / out.shape[1]), where=total > 0)
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from autolearn.ensemble.selection import ensemble_selection
 from autolearn.ensemble.stacking import Stacker
-from autolearn.evaluation.metrics import Metric
+from autolearn.evaluation.metrics import Metric, widen_proba
 
 _TASKS = ("binary", "multiclass", "regression", "classification")
 
@@ -140,9 +140,7 @@ def _aligned_proba(member: Any, X: Any, n_classes: int | None) -> np.ndarray:
     classes = getattr(member, "classes_", None)
     if classes is None or len(classes) != proba.shape[1]:
         raise ValueError(f"{type(member).__name__} predicts {proba.shape[1]} classes, the ensemble {n_classes}")
-    aligned = np.zeros((proba.shape[0], n_classes))
-    aligned[:, np.asarray(classes, dtype=np.intp)] = proba
-    return aligned
+    return widen_proba(proba, classes, n_classes)
 
 
 def measure_predict_time(estimator: Any, X_sample: Any, *, repeats: int = 3, method: str | None = None) -> float:

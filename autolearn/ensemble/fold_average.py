@@ -19,6 +19,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
+from autolearn.evaluation.metrics import widen_proba
+
 
 def _classifies(self: FoldAverage) -> bool:
     return hasattr(self.models[0], "predict_proba")
@@ -41,11 +43,9 @@ class FoldAverage(BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """The mean probabilities; a model that never saw a class gives it probability 0."""
         classes = self.classes_
-        probas = [np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.models]
-        total = np.zeros((len(probas[0]), len(classes)))
-        for m, proba in zip(self.models, probas):
-            total[:, np.searchsorted(classes, m.classes_)] += proba
-        return total / len(self.models)
+        probas = [widen_proba(m.predict_proba(X), np.searchsorted(classes, m.classes_), len(classes))
+                  for m in self.models]
+        return np.mean(probas, axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
         if _classifies(self):

@@ -117,6 +117,18 @@ def constant_prediction(y: np.ndarray, task: str, n_rows: int, n_classes: int) -
     return np.tile(prior, (n_rows, 1))
 
 
+def widen_proba(proba: Any, columns: Any, n_columns: int) -> np.ndarray:
+    """``proba``'s columns at positions ``columns`` (sorted) of an (n, ``n_columns``) matrix, zeros
+    elsewhere: a model fitted on rows that missed a class never predicts it, yet ensembles, averages
+    and metrics need the same columns, meaning the same classes, from every model."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape[1] == n_columns:
+        return proba
+    out = np.zeros((len(proba), n_columns))
+    out[:, np.asarray(columns, dtype=np.intp)] = proba
+    return out
+
+
 def get_metric(metric: str | Callable[..., float] | Metric | None, task: str) -> Metric:
     """Resolve a metric for ``task``; a clear ValueError names an unknown or unsuitable metric."""
     if task not in TASKS:

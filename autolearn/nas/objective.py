@@ -31,6 +31,7 @@ import cloudpickle
 import numpy as np
 
 from autolearn.evaluation.evaluate import TaskData, load_task_data, take
+from autolearn.evaluation.metrics import widen_proba
 from autolearn.nas.curves import LearningCurveRule
 from autolearn.nas.spaces import architecture, epochs_for_budget
 from autolearn.records import Outcome, Status, TrialSpec
@@ -60,15 +61,6 @@ def update_incumbent(workdir: str | os.PathLike, epochs: int, loss: float) -> No
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(path)
-
-
-def full_proba(proba: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
-    """Probabilities with one column per encoded class 0..K-1 (a class absent from training gets 0)."""
-    if proba.shape[1] == n_classes:
-        return proba
-    out = np.zeros((len(proba), n_classes))
-    out[:, np.asarray(classes, dtype=int)] = proba
-    return out
 
 
 @dataclass
@@ -155,12 +147,12 @@ class NASObjective:
     def _adapt(est: Any, prediction: np.ndarray, data: TaskData) -> np.ndarray:
         if data.task == "regression":
             return prediction
-        return full_proba(prediction, est.classes_, data.n_classes)
+        return widen_proba(prediction, est.classes_, data.n_classes)
 
     def _predict(self, est: Any, X: Any, data: TaskData) -> np.ndarray:
         if data.task == "regression":
             return est.predict(X)
-        return full_proba(est.predict_proba(X), est.classes_, data.n_classes)
+        return widen_proba(est.predict_proba(X), est.classes_, data.n_classes)
 
     def _checkpoint(self, trial_id: int | None) -> list[Any] | None:
         """The parent trial's networks, one per validation split, or None for a fresh start."""

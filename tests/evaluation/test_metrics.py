@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from autolearn.evaluation.metrics import DEFAULT_METRIC, constant_prediction, get_metric
+from autolearn.evaluation.metrics import DEFAULT_METRIC, constant_prediction, get_metric, widen_proba
 
 
 @pytest.fixture
@@ -80,3 +80,9 @@ def test_constant_prediction_is_the_class_frequencies_or_the_mean():
     y = np.array([0, 0, 0, 2])
     np.testing.assert_allclose(constant_prediction(y, "multiclass", 2, 3), [[0.75, 0.0, 0.25]] * 2)
     np.testing.assert_allclose(constant_prediction(np.array([1.0, 2.0, 6.0]), "regression", 4, 0), [3.0] * 4)
+
+
+def test_widen_proba_places_the_columns_of_the_classes_a_model_saw():
+    proba = np.array([[0.2, 0.8], [0.6, 0.4]])
+    assert np.array_equal(widen_proba(proba, [0, 2], 3), [[0.2, 0.0, 0.8], [0.6, 0.0, 0.4]])
+    assert np.array_equal(widen_proba(proba, [0, 1], 2), proba)  # every class seen: unchanged
