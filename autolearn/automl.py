@@ -10,7 +10,7 @@ import contextlib
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ class Settings:
     ensemble: str | None = "selection"
     max_ensemble_size: int | None = None
     infer_time_limit: float | None = None
-    refit: bool | str = "auto"  # see keeps_validated_models
+    refit: bool | str = "auto"  # see models_kept_validated
     run_dir: str | None = None
     storage: str | None = None
     resume: bool = False
@@ -211,8 +211,8 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
         from autolearn.components import custom_components
 
         preload = ("torch",) if "nn" in space["model"].choices else ()
-        averaging = keeps_validated_models(settings.refit, plan)
-        evaluator = Evaluator(data_path, components=custom_components(), preload=preload, keep_fold_models=averaging)
+        evaluator = Evaluator(data_path, components=custom_components(), preload=preload,
+                              keep_fold_models=models_kept_validated(settings.refit, plan, space["model"].choices))
         fold_models = fold_model_store(run_dir)
         with_fold_models: set[int] = set()  # told trials whose fold models are on disk
         store = PredictionStore(prediction_memory_mb(), run_dir / "predictions")
@@ -222,7 +222,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             records[done.spec.trial_id] = done
             if done.result.ok and done.spec.budget >= 1.0 and done.artifacts is not None:
                 store.add(done.spec.trial_id, str(done.spec.config.get("model", "")), done.result.loss, done.artifacts)
-                if averaging and done.result.info.get("fold_models"):
+                if done.result.info.get("fold_models"):
                     with_fold_models.add(done.spec.trial_id)
                     _discard_non_candidates(fold_models, store, with_fold_models)
                 if oof_dir is not None and persist:
@@ -261,7 +261,7 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
             timings["ensemble"] = time.monotonic() - start - timings["search"]
             progress.set_phase("refitting")
             weights = _member_weights(candidates, combiner)
-            fitted = _fold_averages(weights, records, fold_models, train_folds(splits)) if averaging else {}
+            fitted = _fold_averages(weights, records, fold_models, train_folds(splits))
             fitted |= _refit({t: w for t, w in weights.items() if t not in fitted}, records, runner, evaluator,
                              storage, refit_deadline, memory, settings)
             model, members = (None, []) if not fitted else _final_model(
@@ -285,13 +285,20 @@ def run_automl(X: Any, y: np.ndarray, schema: Schema, settings: Settings, start:
 WARM_START_CONFIGS = 16  # the meta-database's cheap-first portfolio covers ~5-10 median evaluation times
 
 
-def keeps_validated_models(refit: bool | str, plan: Resampling) -> bool:
-    """Whether the final model holds the validated models (fold models averaged, or the holdout model)
-    instead of refitting them on all rows. ``"auto"``: with a holdout. A holdout is chosen for large
-    data, where 25 % more rows change a model least and a refit costs most; and ensemble weights fitted
-    to the validated models' errors describe those models, not a refit, which for unstable learners
-    (an MLP stopped at its epoch limit) is a different model (mv in ``benchmarks/RESULTS.md``)."""
-    return refit is False or (refit == "auto" and plan.kind == "holdout")
+def models_kept_validated(refit: bool | str, plan: Resampling, models: Sequence[str]) -> frozenset[str]:
+    """The models whose final form is the validated fits (fold models averaged, or the holdout model)
+    instead of a refit on all rows. ``"auto"``: all of them after a holdout, which is chosen for large
+    data, where 25 % more rows change a model least and a refit costs most, and where ensemble weights
+    fitted to the validated models' errors describe those models, not a refit, which for unstable
+    learners (an MLP stopped at its epoch limit) is a different model (mv in ``benchmarks/RESULTS.md``);
+    after cross-validation only the models registered with ``average_folds`` (networks)."""
+    if refit is False or (refit == "auto" and plan.kind == "holdout"):
+        return frozenset(models)
+    if refit is True:
+        return frozenset()
+    from autolearn.components import get
+
+    return frozenset(m for m in models if get(m).average_folds)
 
 
 def _reserve_seconds(done: Any, plan: Resampling, settings: Settings, n_rows: int) -> float:

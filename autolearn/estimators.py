@@ -262,7 +262,8 @@ class AutoClassifier(ClassifierMixin, _AutoBase):
         cross-validation, the holdout models kept after a holdout (large data, where a refit costs most
         and gains least, and where ensemble weights fitted to the validated models must not be moved to
         differently behaving refits). On the ensemble benchmark the refit was better on most
-        cross-validated datasets (see ``benchmarks/RESULTS.md``).
+        cross-validated datasets (see ``benchmarks/RESULTS.md``), except for networks (``"nn"``), whose
+        fold networks "auto" averages after cross-validation too.
     backend : {"local", "dask"}
         Worker processes on this machine, or a Dask cluster (``dask_client`` or ``dask_address``; a
         local cluster when neither is given).

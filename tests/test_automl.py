@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 
 from autolearn import AutoClassifier
+from autolearn.evaluation.resampling import Resampling
 from autolearn.storage import get_storage
 
 FIT_SCRIPT = """
@@ -105,7 +106,6 @@ def test_without_a_full_budget_result_the_best_of_the_highest_rung_is_refitted()
 
 def test_refit_costs_are_shares_of_the_time_left_and_infinite_past_the_deadline():
     from autolearn.automl import REFIT_SAFETY, _refit_costs
-    from autolearn.evaluation.resampling import Resampling
     from autolearn.execution import Completed
     from autolearn.records import Status, TrialResult, TrialSpec
 
@@ -173,6 +173,19 @@ def test_with_a_holdout_the_default_keeps_the_holdout_model(refit):
     losses = {r.spec.trial_id: r.result.loss for r in search.records}
     for _, member, tid in search.members:
         assert search.metric.loss(y[valid], member.predict_proba(X[valid])) == pytest.approx(losses[tid])
+
+
+ALL = {"nn", "lightgbm", "logistic_regression"}
+
+
+@pytest.mark.parametrize(("refit", "plan", "kept"), [
+    ("auto", Resampling("cv", n_folds=5), {"nn"}), ("auto", Resampling("holdout", holdout_fraction=0.2), ALL),
+    (True, Resampling("holdout", holdout_fraction=0.2), set()), (False, Resampling("cv", n_folds=5), ALL)])
+def test_which_models_keep_their_validated_fits(refit, plan, kept):
+    pytest.importorskip("torch", reason='"nn" is registered only where torch is installed')
+    from autolearn.automl import models_kept_validated
+
+    assert models_kept_validated(refit, plan, ALL) == kept
 
 
 def test_refit_must_be_a_bool_or_auto():

@@ -101,6 +101,9 @@ class Component:
     ``(child, parent, value_or_values)``: ``child`` is active only while ``parent`` takes that value.
     ``max_rows`` is a soft cap: above it the evaluator should subsample rows (or skip the component)
     because cost grows faster than linearly; ``cost`` is a rough per-trial cost class.
+    ``average_folds``: after cross-validation the final model averages this model's fold fits instead
+    of refitting it on all rows (``refit="auto"``), for learners whose single fit is one draw of a
+    high-variance random start (networks), where k fits averaged beat one fit on more rows.
     """
 
     name: str
@@ -116,6 +119,7 @@ class Component:
     needs_scaling: bool = False
     max_rows: int | None = None
     cost: str = "low"  # "low" | "medium" | "high"
+    average_folds: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:

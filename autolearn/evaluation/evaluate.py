@@ -10,7 +10,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -115,20 +115,20 @@ class Evaluator:
     A full-budget trial with a time limit trains an iterative model to as many units as fit in that
     limit (:mod:`autolearn.evaluation.time_cap`); ``info["units"]`` says how many it got.
 
-    With ``keep_fold_models``, a full-budget trial leaves its fitted fold models in the run directory
-    (``fold_model_store``), so the final ensemble can average them instead of refitting;
+    A full-budget trial of a model named in ``keep_fold_models`` leaves its fitted fold models in the
+    run directory (``fold_model_store``), so the final ensemble can average them instead of refitting;
     ``info["fold_models"]`` says whether they were kept.
     """
 
     def __init__(self, data_path: str, fidelity: str = "auto", components: tuple = (),
-                 preload: tuple[str, ...] = (), keep_fold_models: bool = False) -> None:
+                 preload: tuple[str, ...] = (), keep_fold_models: Collection[str] = ()) -> None:
         if fidelity not in ("auto", "rows", "iterations"):
             raise ValueError(f"fidelity must be 'auto', 'rows' or 'iterations', got {fidelity!r}")
         self.data_path = data_path
         self.fidelity = fidelity
         self.components = components  # user-registered components the worker must know
         self.preload = preload  # heavy modules some components need (torch for "nn")
-        self.keep_fold_models = keep_fold_models
+        self.keep_fold_models = frozenset(keep_fold_models)
 
     def prepare(self) -> None:
         """Once per worker, before its first trial's clock starts: modules, components and the data."""
@@ -216,7 +216,7 @@ class Evaluator:
             info.update(carry.finish(fit_time))
         elif spec.parent is not None:
             info["warm_started"] = False
-        if self.keep_fold_models and spec.budget >= 1.0:
+        if config.get("model") in self.keep_fold_models and spec.budget >= 1.0:
             kept = FoldModels(config, train_folds(data.splits), units or 0, fit_time, models)
             info["fold_models"] = fold_model_store(Path(self.data_path).parent).save(spec.trial_id, kept)
         return Outcome(values=(float(loss),), info=info, artifacts=oof.astype(np.float32))
