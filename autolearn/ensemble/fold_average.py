@@ -4,9 +4,11 @@ With k-fold cross-validation every training row was predicted by the one fold mo
 it, and ensemble selection chose its weights on exactly those predictions. Averaging the k fold models
 keeps what was validated (each saw (k-1)/k of the rows) and lowers the variance a single refit on all
 rows would have, at k times the prediction cost and no refit time: AutoGluon's bagging without
-``refit_full``. ``refit=False`` on the estimators uses it. It is not the default: on the ensemble
-benchmark the refit on all rows scored better on most cross-validated datasets, most clearly in
-multiclass log loss, where 20 % more rows per model matters more than the averaging.
+``refit_full``. ``refit=False`` on the estimators uses it for every member, ``refit="auto"`` (the
+default) only for networks: on the ensemble benchmark the refit on all rows scored better on most
+cross-validated datasets, most clearly in multiclass log loss, where 20 % more rows per model matters
+more than the averaging, but for networks, one draw of a random start each, the average won
+(``benchmarks/nas_final_model.py``).
 """
 
 from __future__ import annotations
