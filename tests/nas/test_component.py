@@ -66,15 +66,17 @@ def test_after_cv_the_default_averages_the_fold_networks_and_refits_the_other_mo
     from autolearn.evaluation.evaluate import REFIT
 
     X, y = table(n=200, seed=4)
-    # the portfolio's order: logistic regression's defaults, then the network's (see autolearn.strategy)
+    # without meta-learned recommendations the portfolio's order: logistic regression's defaults, then the
+    # network's (see autolearn.strategy)
     model = AutoClassifier(time_budget=60, include=["nn", "logistic_regression"], n_jobs=1, per_trial_time_limit=20,
-                           resampling=3, max_trials=2, seed=0).fit(X, y)
+                           resampling=3, max_trials=2, warm_start=False, seed=0).fit(X, y)
     search = model.search_
     validated = [r for r in search.records if r.spec.instance != REFIT]
     models = {r.spec.trial_id: r.spec.config["model"] for r in validated}
     kept = {r.spec.trial_id: r.result.info.get("fold_models", False) for r in validated if r.result.ok}
     assert sorted(models.values()) == ["logistic_regression", "nn"]
     assert {models[t]: k for t, k in kept.items()} == {"logistic_regression": False, "nn": True}
+    assert {models[tid] for _, _, tid in search.members} == {"logistic_regression", "nn"}  # both kinds of member
     for _, member, tid in search.members:
         assert isinstance(member, FoldAverage) == (models[tid] == "nn")
         if models[tid] == "nn":
