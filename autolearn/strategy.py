@@ -101,12 +101,16 @@ def make_strategy(strategy: str, space: ConfigurationSpace, seed: int,
     """
     recommended = recommended or []
     if strategy == "auto":
-        return make_optimizer(AUTO_OPTIMIZER, space, seed=seed, initial_design=initial_design(space, recommended))
-    if strategy in OPTIMIZERS:
-        return make_optimizer(strategy, space, seed=seed, initial_design=recommended)
-    from autolearn.tune.schedulers import SCHEDULERS, make_scheduler
+        optimizer = make_optimizer(AUTO_OPTIMIZER, space, seed=seed, initial_design=initial_design(space, recommended))
+    elif strategy in OPTIMIZERS:
+        optimizer = make_optimizer(strategy, space, seed=seed, initial_design=recommended)
+    else:
+        from autolearn.tune.schedulers import SCHEDULERS, make_scheduler
 
-    if strategy in SCHEDULERS:
-        return make_scheduler(strategy, space, seed=seed, initial_design=recommended)
-    raise ValueError(f"unknown strategy {strategy!r}; expected 'auto', one of {', '.join(OPTIMIZERS)} "
-                     f"or one of {', '.join(SCHEDULERS)}")
+        if strategy not in SCHEDULERS:
+            raise ValueError(f"unknown strategy {strategy!r}; expected 'auto', one of {', '.join(OPTIMIZERS)} "
+                             f"or one of {', '.join(SCHEDULERS)}")
+        optimizer = make_scheduler(strategy, space, seed=seed, initial_design=recommended)
+    optimizer.family = "model"
+    return optimizer
+

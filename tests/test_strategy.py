@@ -40,3 +40,8 @@ def test_auto_strategy_asks_the_design_first():
     optimizer = make_strategy("auto", space, seed=0, recommended=recommended)
     first = [optimizer.ask().config for _ in range(3)]
     assert [config_key(c) for c in first] == [config_key(c) for c in initial_design(space, recommended)[:3]]
+
+
+@pytest.mark.parametrize("strategy", ["auto", "random", "hyperband"])
+def test_every_strategy_groups_its_queue_by_model(strategy):
+    assert make_strategy(strategy, build_space("binary"), seed=0).family == "model"

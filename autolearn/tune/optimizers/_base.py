@@ -37,6 +37,11 @@ class Optimizer(ABC):
     # Set by the search loop to a function giving the seconds left, so that schedulers never start a
     # rung that cannot finish; None when the search has no deadline.
     time_left: Callable[[], float] | None = None
+    # The hyperparameter whose value groups configurations of similar cost (the CASH space's "model").
+    # When a trial is killed at its time or memory limit, queued configurations of its group move behind
+    # the rest of the queue: a warm start ranked on small tables can queue several kernel SVMs that
+    # each would be killed at the limit on a large one. None: the queue keeps its order.
+    family: str | None = None
 
     def __init__(
         self,
@@ -64,6 +69,8 @@ class Optimizer(ABC):
     def tell(self, spec: TrialSpec, result: TrialResult) -> None:
         """Record a finished trial (any trial, proposed here or not)."""
         self.history.append((spec, result))
+        if result.status in (Status.TIMEOUT, Status.MEMOUT):
+            self._defer_family(spec.config)
         self._observe(spec, result)
 
     def enqueue(self, configs: Iterable[Mapping[str, Any]], origin: str = "queued", budget: float = 1.0) -> None:
@@ -71,6 +78,14 @@ class Optimizer(ABC):
         for config in configs:
             valid = spaces.to_dict(spaces.to_configuration(self.space, config))
             self._queue.append(Suggestion(valid, budget=budget, origin=origin))
+
+    def _defer_family(self, config: Mapping[str, Any]) -> None:
+        """Queued configurations of ``config``'s family (see ``family``) to the back, in their order."""
+        if self.family is None or self.family not in config:
+            return
+        same = [s for s in self._queue if s.config.get(self.family) == config[self.family]]
+        if same:
+            self._queue = deque([s for s in self._queue if s.config.get(self.family) != config[self.family]] + same)
 
     # -- for subclasses ------------------------------------------------------------------------
     @abstractmethod
