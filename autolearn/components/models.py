@@ -170,7 +170,7 @@ register(Component(
         seed=ctx.seed,
     ),
     [_c(), _gamma()],
-    needs_scaling=True, max_rows=20_000, cost="high",
+    needs_scaling=True,
     description="kernel SVM; O(n^2)-O(n^3) in rows, probabilities need 3 extra out-of-fold fits",
 ))
 register(Component(
@@ -240,7 +240,7 @@ register(Component(
         SVR(C=p["C"], gamma=p["gamma"], epsilon=p["epsilon"], kernel="rbf", cache_size=500, max_iter=1_000_000)
     ),
     [_c(), _gamma(), _epsilon()],
-    needs_scaling=True, max_rows=20_000, cost="high",
+    needs_scaling=True,
     description="kernel support vector regression; O(n^2)-O(n^3) in rows",
 ))
 
@@ -266,7 +266,7 @@ register(Component(
     [Integer("n_neighbors", (1, 100), default=10, log=True),
      Categorical("weights", ["uniform", "distance"], default="uniform"),
      Categorical("p", [2, 1], default=2)],
-    needs_scaling=True, max_rows=100_000, cost="medium",
+    needs_scaling=True,
     description="k nearest neighbours; prediction cost grows with training rows",
 ))
 register(Component(
@@ -277,5 +277,5 @@ register(Component(
      Float("alpha", (1e-7, 1e-1), default=1e-4, log=True),
      Float("learning_rate_init", (1e-4, 0.5), default=1e-3, log=True)],
     fidelity=Fidelity("epochs", param="max_iter", full=200, min=10, warm_start=MLPContinuation()),
-    needs_scaling=True, cost="medium", description="multi-layer perceptron (adam); budget scales the epochs",
+    needs_scaling=True, description="multi-layer perceptron (adam); budget scales the epochs",
 ))

@@ -64,6 +64,6 @@ if importlib.util.find_spec("torch") is not None:
         "nn", "model", TASKS, _build, HYPERPARAMETERS,
         conditions=(("d_hidden_factor", "arch", "residual"),),
         fidelity=Fidelity("epochs", param="epochs", full=FULL_EPOCHS, min=3, warm_start=NetworkContinuation()),
-        default_in_space=False, handles_missing=True, handles_sparse=False, cost="high", average_folds=True,
+        default_in_space=False, handles_sparse=False, average_folds=True,
         description="PyTorch residual network or MLP with embeddings and early stopping; budget scales the epochs",
     ))

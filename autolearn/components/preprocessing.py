@@ -125,7 +125,7 @@ register(Component(
 register(Component("ordinal", "encoder", TASKS, _ordinal, description="category codes; unseen → -1 (for trees)"))
 register(Component(
     "target", "encoder", TASKS, lambda p, ctx: OutOfFoldTargetEncoder(ctx.task, seed=ctx.seed),
-    cost="medium", description="out-of-fold smoothed target means; one column per class for multiclass",
+    description="out-of-fold smoothed target means; one column per class for multiclass",
 ))
 
 
@@ -170,7 +170,7 @@ register(Component(
     "quantile", "scaler", TASKS,
     lambda p, ctx: DenseOrSparse(QuantileNormal(p["n_quantiles"], ctx.seed), None),
     [Integer("n_quantiles", (10, 2000), default=1000, log=True)],
-    cost="medium", description="rank-based map to a normal distribution (dense input only)",
+    description="rank-based map to a normal distribution (dense input only)",
 ))
 
 
@@ -234,16 +234,16 @@ register(Component(
         PCA(n_components=p["keep_variance"], whiten=p["whiten"], svd_solver="full", random_state=ctx.seed), None
     ),
     [Float("keep_variance", (0.5, 0.9999), default=0.9999), Categorical("whiten", [False, True], default=False)],
-    cost="medium", description="principal components keeping a fraction of the variance (dense input only)",
+    description="principal components keeping a fraction of the variance (dense input only)",
 ))
 register(Component(
     "select_percentile", "feature", TASKS, _select_percentile,
     [Float("percentile", (1.0, 99.0), default=50.0),
      Categorical("score_func", ["f_test", "mutual_info"], default="f_test")],
-    cost="medium", description="keep the best-scoring percentile of features (F-test or mutual information)",
+    description="keep the best-scoring percentile of features (F-test or mutual information)",
 ))
 register(Component(
     "select_from_model", "feature", TASKS, _select_from_model, _select_from_model_hps,
     conditions=(("C", "estimator", "l1"), ("alpha", "estimator", "l1")),
-    cost="medium", description="keep features an extra-trees or L1 model finds important",
+    description="keep features an extra-trees or L1 model finds important",
 ))

@@ -99,8 +99,6 @@ class Component:
     component's (unprefixed) hyperparameter values. ``hyperparameters`` is a list of ConfigSpace
     hyperparameters, or a function of the task when they differ between tasks. ``conditions`` lists
     ``(child, parent, value_or_values)``: ``child`` is active only while ``parent`` takes that value.
-    ``max_rows`` is a soft cap: above it the evaluator should subsample rows (or skip the component)
-    because cost grows faster than linearly; ``cost`` is a rough per-trial cost class.
     ``average_folds``: after cross-validation the final model averages this model's fold fits instead
     of refitting it on all rows (``refit="auto"``), for learners whose single fit is one draw of a
     high-variance random start (networks), where k fits averaged beat one fit on more rows.
@@ -114,11 +112,8 @@ class Component:
     conditions: tuple[tuple[str, str, Any], ...] = ()
     fidelity: Fidelity | None = None
     default_in_space: bool = True
-    handles_missing: bool = False
     handles_sparse: bool = True
     needs_scaling: bool = False
-    max_rows: int | None = None
-    cost: str = "low"  # "low" | "medium" | "high"
     average_folds: bool = False
     description: str = ""
 

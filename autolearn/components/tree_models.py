@@ -41,7 +41,7 @@ register(Component(
         Integer("min_samples_split", (2, 32), default=2, log=True),
         Integer("min_samples_leaf", (1, 64), default=5, log=True),
     ],
-    handles_missing=True, description="one CART tree; leaves of 5+ rows keep probabilities from being all 0/1",
+    description="one CART tree; leaves of 5+ rows keep probabilities from being all 0/1",
 ))
 
 
@@ -76,12 +76,12 @@ _TREES = Fidelity("iterations", param="n_estimators", full=256, min=8, warm_star
 
 register(Component(
     "random_forest", "model", TASKS, _forest(RandomForestClassifier, RandomForestRegressor), _forest_hps(True),
-    fidelity=_TREES, handles_missing=True, cost="medium",
+    fidelity=_TREES,
     description="random forest; budget scales the number of trees",
 ))
 register(Component(
     "extra_trees", "model", TASKS, _forest(ExtraTreesClassifier, ExtraTreesRegressor), _forest_hps(False),
-    fidelity=_TREES, handles_missing=True, cost="medium",
+    fidelity=_TREES,
     description="extremely randomized trees; budget scales the number of trees",
 ))
 
@@ -110,7 +110,7 @@ register(Component(
      Float("l2_regularization", (1e-10, 1.0), default=1.0, log=True),
      Float("max_features", (0.1, 1.0), default=1.0)],
     fidelity=Fidelity("iterations", param="max_iter", full=512, min=16, warm_start=SklearnWarmStart("max_iter")),
-    handles_missing=True, handles_sparse=False, cost="medium",
+    handles_sparse=False,
     description="scikit-learn histogram gradient boosting; budget scales the iterations",
 ))
 
@@ -138,6 +138,5 @@ register(Component(
      Float("reg_alpha", (1e-3, 100.0), default=1e-3, log=True),
      Float("reg_lambda", (1e-3, 100.0), default=1.0, log=True)],
     fidelity=Fidelity("iterations", param="n_estimators", full=512, min=16, warm_start=LightGBMContinuation()),
-    handles_missing=True, cost="medium",
     description="LightGBM gradient boosting; budget scales the boosting rounds",
 ))

@@ -86,7 +86,5 @@ def test_build_context_threads_follow_the_worker(monkeypatch):
     assert BuildContext("multiclass").is_classification and not BuildContext("regression").is_classification
 
 
-def test_cost_hints_for_superlinear_models():
-    for name in ("rbf_svm", "rbf_svr"):
-        assert get(name).max_rows is not None and get(name).cost == "high"
+def test_hist_gradient_boosting_needs_dense_input():
     assert not get("hist_gradient_boosting").handles_sparse
