@@ -113,4 +113,3 @@ def make_strategy(strategy: str, space: ConfigurationSpace, seed: int,
         optimizer = make_scheduler(strategy, space, seed=seed, initial_design=recommended)
     optimizer.family = "model"
     return optimizer
-
