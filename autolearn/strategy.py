@@ -111,5 +111,13 @@ def make_strategy(strategy: str, space: ConfigurationSpace, seed: int,
             raise ValueError(f"unknown strategy {strategy!r}; expected 'auto', one of {', '.join(OPTIMIZERS)} "
                              f"or one of {', '.join(SCHEDULERS)}")
         optimizer = make_scheduler(strategy, space, seed=seed, initial_design=recommended)
-    optimizer.family = "model"
+    optimizer.cost_group = uncapped_model
     return optimizer
+
+
+def uncapped_model(config: dict[str, Any]) -> str | None:
+    """The model of a configuration whose trials cannot be time-capped (no iterations or epochs to cut
+    short, as for kernel SVMs or k-NN): its cost is set by the data's size, so one trial killed at the
+    limit predicts the same for the others. None for capped models, whose kills are accidents."""
+    model = config.get("model")
+    return model if model is not None and not get(model).time_capped else None

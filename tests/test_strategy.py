@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autolearn.space import build_space
-from autolearn.strategy import initial_design, make_strategy, portfolio, with_model
+from autolearn.strategy import initial_design, make_strategy, portfolio, uncapped_model, with_model
 from autolearn.tune.space import config_key
 
 
@@ -43,5 +43,13 @@ def test_auto_strategy_asks_the_design_first():
 
 
 @pytest.mark.parametrize("strategy", ["auto", "random", "hyperband"])
-def test_every_strategy_groups_its_queue_by_model(strategy):
-    assert make_strategy(strategy, build_space("binary"), seed=0).family == "model"
+def test_every_strategy_drops_queued_models_like_one_killed_at_its_limit(strategy):
+    assert make_strategy(strategy, build_space("binary"), seed=0).cost_group is uncapped_model
+
+
+def test_only_models_that_cannot_be_time_capped_form_cost_groups():
+    space = build_space("regression")
+    assert uncapped_model(with_model(space, "rbf_svr")) == "rbf_svr"
+    assert uncapped_model(with_model(space, "knn")) == "knn"
+    assert uncapped_model(with_model(space, "lightgbm")) is None  # trained to what fits in the limit
+    assert uncapped_model(with_model(space, "mlp")) is None

@@ -126,6 +126,12 @@ class Component:
         if ":" in self.name:
             raise ValueError(f"component {self.name!r}: ':' separates component and hyperparameter names")
 
+    @property
+    def time_capped(self) -> bool:
+        """Whether a trial can train it to as many units as fit in its time limit (an iterative model
+        that can continue a fit) instead of being killed at the limit."""
+        return self.fidelity is not None and self.fidelity.warm_start is not None
+
     def hyperparameters_for(self, task: str) -> list[Hyperparameter]:
         hps = self.hyperparameters(task) if callable(self.hyperparameters) else self.hyperparameters
         return list(hps)

@@ -288,8 +288,8 @@ def _time_cap(spec: TrialSpec) -> Fidelity | None:
         return None
     from autolearn.components import get
 
-    fidelity = get(spec.config["model"]).fidelity
-    return fidelity if fidelity is not None and fidelity.warm_start is not None else None
+    component = get(spec.config["model"])
+    return component.fidelity if component.time_capped else None
 
 
 def refit_time_estimate(info: dict, n_folds: int, holdout_fraction: float | None) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,11 +37,12 @@ class Optimizer(ABC):
     # Set by the search loop to a function giving the seconds left, so that schedulers never start a
     # rung that cannot finish; None when the search has no deadline.
     time_left: Callable[[], float] | None = None
-    # The hyperparameter whose value groups configurations of similar cost (the CASH space's "model").
-    # When a trial is killed at its time or memory limit, queued configurations of its group move behind
-    # the rest of the queue: a warm start ranked on small tables can queue several kernel SVMs that
-    # each would be killed at the limit on a large one. None: the queue keeps its order.
-    family: str | None = None
+    # Maps a configuration to a group whose members cost about the same on the same data (None: no
+    # group). When a trial is killed at its time or memory limit, the queued configurations of its group
+    # are dropped: a warm start ranked on small tables can queue several kernel SVMs that would each be
+    # killed at the limit on a large one. The optimizer's own proposals are not affected (it has seen
+    # the kill). None: the queue is never pruned.
+    cost_group: Callable[[Mapping[str, Any]], Hashable | None] | None = None
 
     def __init__(
         self,
@@ -70,7 +71,7 @@ class Optimizer(ABC):
         """Record a finished trial (any trial, proposed here or not)."""
         self.history.append((spec, result))
         if result.status in (Status.TIMEOUT, Status.MEMOUT):
-            self._defer_family(spec.config)
+            self._drop_queued_like(spec.config)
         self._observe(spec, result)
 
     def enqueue(self, configs: Iterable[Mapping[str, Any]], origin: str = "queued", budget: float = 1.0) -> None:
@@ -79,13 +80,11 @@ class Optimizer(ABC):
             valid = spaces.to_dict(spaces.to_configuration(self.space, config))
             self._queue.append(Suggestion(valid, budget=budget, origin=origin))
 
-    def _defer_family(self, config: Mapping[str, Any]) -> None:
-        """Queued configurations of ``config``'s family (see ``family``) to the back, in their order."""
-        if self.family is None or self.family not in config:
-            return
-        same = [s for s in self._queue if s.config.get(self.family) == config[self.family]]
-        if same:
-            self._queue = deque([s for s in self._queue if s.config.get(self.family) != config[self.family]] + same)
+    def _drop_queued_like(self, config: Mapping[str, Any]) -> None:
+        """Drop the queued configurations of ``config``'s cost group (see ``cost_group``)."""
+        group = None if self.cost_group is None else self.cost_group(config)
+        if group is not None:
+            self._queue = deque(s for s in self._queue if self.cost_group(s.config) != group)
 
     # -- for subclasses ------------------------------------------------------------------------
     @abstractmethod
