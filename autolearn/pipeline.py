@@ -55,8 +55,8 @@ class AllClassesClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        out = np.zeros((X.shape[0], len(self.classes_)))
         if self.estimator_ is None:
+            out = np.zeros((X.shape[0], len(self.classes_)))
             out[:, self.constant_] = 1.0
             return out
         out = widen_proba(self.estimator_.predict_proba(X), self.estimator_.classes_, len(self.classes_))
