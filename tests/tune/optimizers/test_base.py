@@ -24,9 +24,8 @@ def _after(status: Status, cost_group) -> list[tuple[str, float]]:
     first = optimizer.ask()
     optimizer.tell(TrialSpec(0, first.config), TrialResult(0, status, (1.0,) if status is Status.SUCCESS else ()))
     served = []
-    while optimizer._queue:
-        config = optimizer.ask().config
-        served.append((config["model"], round(config["x"], 1)))
+    while (suggestion := optimizer.ask()).origin == "initial":  # then the optimizer's own proposals
+        served.append((suggestion.config["model"], round(suggestion.config["x"], 1)))
     return served
 
 
@@ -46,4 +45,5 @@ def test_a_killed_configuration_outside_any_group_drops_nothing():
                                seed=0, initial_design=[{"model": "tree"}, {"model": "svm"}, {"model": "tree"}])
     optimizer.cost_group = _svm_group
     optimizer.tell(TrialSpec(0, optimizer.ask().config), TrialResult(0, Status.TIMEOUT, ()))
-    assert [s.config["model"] for s in optimizer._queue] == ["svm", "tree"]
+    assert [optimizer.ask().config["model"] for _ in range(2)] == ["svm", "tree"]
+    assert optimizer.ask().origin == "random"
